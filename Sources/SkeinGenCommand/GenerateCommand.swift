@@ -1,0 +1,104 @@
+public import ArgumentParser
+import SkeinIDL
+
+#if canImport(FoundationEssentials)
+  import FoundationEssentials
+#else
+  import Foundation
+#endif
+
+/// `skein gen`: generates Swift from Thrift IDL. Shared by `skein gen` and the `skein-gen`
+/// tool that the build plugin runs.
+public struct GenerateCommand: ParsableCommand {
+  /// The command's name and help.
+  public static let configuration = CommandConfiguration(
+    commandName: "gen",
+    abstract: "Generate Swift code from Thrift IDL.",
+    discussion: """
+      Writes one Swift file per IDL file into the output folder: types (structs, unions, enums, \
+      exceptions, constants, typedefs) and, for each service, a handler protocol, a client stub \
+      and a processor for Skein's runtime. Files that include each other may be generated together \
+      into one module; their type names must then be unique.
+
+      Examples:
+        skein gen demo/idl/base.thrift demo/idl/example.thrift --out Sources/MyService/Generated
+        skein gen idl/*.thrift -I shared/idl --out Generated --access-level internal
+        skein gen idl/*.thrift --out Generated --check     # fail if Generated is stale
+      """
+  )
+
+  /// The IDL files to generate.
+  @Argument(help: "The .thrift files to generate.")
+  public var files: [String] = []
+
+  /// The output folder.
+  @Option(name: [.short, .long], help: "The folder to write the Swift files into.")
+  public var out: String
+
+  /// Extra folders to search for included files.
+  @Option(
+    name: [.customShort("I"), .customLong("include")],
+    help: "A folder to search for included files."
+  )
+  public var includePaths: [String] = []
+
+  /// Access level of the generated declarations.
+  @Option(help: "Access level of generated declarations: public, package or internal.")
+  public var accessLevel: String = "public"
+
+  /// Also generate the files the given ones include.
+  @Flag(help: "Also generate every file the given files include.")
+  public var withIncludes = false
+
+  /// Only check that the output is up to date.
+  @Flag(help: "Write nothing; exit with an error if any output file would change.")
+  public var check = false
+
+  /// Creates the command (ArgumentParser fills its options).
+  public init() {}
+
+  /// Checks the options before running.
+  public func validate() throws {
+    if files.isEmpty { throw ValidationError("Name at least one .thrift file.") }
+    if SwiftGenerator.AccessLevel(rawValue: accessLevel) == nil {
+      throw ValidationError(
+        "--access-level must be public, package or internal, not '\(accessLevel)'."
+      )
+    }
+  }
+
+  /// Runs the generator.
+  public func run() throws {
+    let accessLevel = SwiftGenerator.AccessLevel(rawValue: accessLevel) ?? .public
+    let program: IDLProgram
+    let generated: [SwiftGenerator.File]
+    do {
+      program = try IDLProgram.load(files: files, includePaths: includePaths)
+      let generator = SwiftGenerator(program: program, accessLevel: accessLevel)
+      generated = try generator.generate(
+        modules: withIncludes ? program.documents.map(\.module) : nil
+      )
+    } catch let error as IDLError {
+      throw ValidationError(error.description)
+    }
+    var stale: [String] = []
+    let fileManager = FileManager.default
+    if !check { try fileManager.createDirectory(atPath: out, withIntermediateDirectories: true) }
+    for file in generated {
+      let path = (out.hasSuffix("/") ? out : out + "/") + file.name
+      let existing = fileManager.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+      guard existing != file.contents else { continue }
+      stale.append(path)
+      if !check {
+        // Unchanged files are left alone so build systems do not rebuild needlessly.
+        try Data(file.contents.utf8).write(to: URL(fileURLWithPath: path))
+      }
+    }
+    if check && !stale.isEmpty {
+      throw ValidationError(
+        "generated code is out of date; run without --check to update:\n"
+          + stale.joined(separator: "\n")
+      )
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// Runs a program to completion and collects what it printed: enough for tests that drive
+/// command-line peers (Apache Thrift's compiler, a Python script).
+public struct ProcessResult: Sendable {
+  /// The exit status.
+  public var status: Int32
+  /// Standard output, decoded as UTF-8.
+  public var output: String
+  /// Standard error, decoded as UTF-8.
+  public var errorOutput: String
+
+  /// Runs `executable` with `arguments` and waits for it to exit.
+  ///
+  /// Output is drained while the program runs, so a chatty program cannot block on a full pipe.
+  public static func run(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    // Standard error is drained on another thread while this one drains standard output.
+    let errorData = CollectedData()
+    let done = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async {
+      errorData.data = errors.fileHandleForReading.readDataToEndOfFile()
+      done.signal()
+    }
+    let outputData = output.fileHandleForReading.readDataToEndOfFile()
+    done.wait()
+    process.waitUntilExit()
+    return ProcessResult(
+      status: process.terminationStatus,
+      output: String(decoding: outputData, as: UTF8.self),
+      errorOutput: String(decoding: errorData.data, as: UTF8.self)
+    )
+  }
+
+  /// Runs a program and throws, with its error output, unless it exits with status 0.
+  @discardableResult
+  public static func check(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
+    let result = try run(executable, arguments)
+    guard result.status == 0 else {
+      throw IntegrationError(
+        message:
+          "\(executable) \(arguments.joined(separator: " ")) exited with \(result.status): \(result.errorOutput)\(result.output)"
+      )
+    }
+    return result
+  }
+}
+
+/// Bytes written by one thread and read by another after a semaphore hands them over; the
+/// semaphore orders the accesses, which is why this is safe to share.
+private final class CollectedData: @unchecked Sendable {
+  var data = Data()
+}

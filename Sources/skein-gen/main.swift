@@ -1,0 +1,4 @@
+import ArgumentParser
+import SkeinGenCommand
+
+GenerateCommand.main()

@@ -1,0 +1,13 @@
+import ArgumentParser
+import SkeinGenCommand
+
+/// The `skein` command line.
+@main
+struct Skein: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "skein",
+    abstract:
+      "A Thrift RPC framework for Swift and the dashboard that steers a mesh built with it.",
+    subcommands: [GenerateCommand.self]
+  )
+}

@@ -1,0 +1,30 @@
+import Foundation
+import SkeinIDL
+import Testing
+
+/// The demo IDL's generated code is committed; regenerating it must change nothing.
+@Suite struct GeneratedCodeTests {
+  static let root = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+  @Test func committedDemoCodeIsUpToDate() throws {
+    let idl = ["demo/idl/base.thrift", "demo/idl/example.thrift"].map {
+      Self.root.appending(path: $0).path
+    }
+    let program = try IDLProgram.load(files: idl)
+    let files = try SwiftGenerator(program: program, accessLevel: .public).generate()
+    let folder = Self.root.appending(path: "Sources/SkeinDemoIDL/Generated")
+    let committed = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+    #expect(committed == files.map(\.name).sorted(), "files in Sources/SkeinDemoIDL/Generated")
+    for file in files {
+      let existing = try String(contentsOf: folder.appending(path: file.name), encoding: .utf8)
+      #expect(
+        existing == file.contents,
+        """
+        \(file.name) is stale; regenerate with:
+        swift run skein gen demo/idl/base.thrift demo/idl/example.thrift --out Sources/SkeinDemoIDL/Generated
+        """
+      )
+    }
+  }
+}
