@@ -10,7 +10,8 @@ let package = Package(
   name: "skein-benchmarks",
   platforms: [.macOS(.v15)],
   dependencies: [
-    .package(path: "../"),
+    // Named explicitly: the checkout folder (and so the default identity) varies.
+    .package(name: "skein", path: "../"),
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
   ],

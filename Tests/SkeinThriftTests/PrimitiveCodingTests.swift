@@ -291,11 +291,21 @@ struct PrimitiveCodingTests {
     #expect(input.buffer.readableBytes == 0)
   }
 
-  @Test("a writer appends to the buffer it was given")
-  func writerAppendsToGivenBuffer() {
-    var writer = ThriftBinaryWriter(buffer: ByteBuffer(bytes: [0xaa]))
+  @Test("a writer appends to a buffer, grows past its capacity, and can be reused")
+  func writerAppendsGrowsAndClears() {
+    var writer = ThriftBinaryWriter(capacity: 1)
+    writer.writeRawBytes([0xaa])
     writer.writeI16(1)
-    #expect(bytes(of: writer.buffer) == [0xaa, 0x00, 0x01])
+    var buffer = ByteBuffer(bytes: [0x01])
+    writer.write(into: &buffer)
+    #expect(bytes(of: buffer) == [0x01, 0xaa, 0x00, 0x01])
+    let long = String(repeating: "x", count: 1000)
+    writer.writeString(long)
+    #expect(writer.count == 3 + 4 + 1000)
+    #expect(writer.bytes.suffix(1000) == Array(long.utf8))
+    writer.clear()
+    writer.writeI8(-1)
+    #expect(writer.bytes == [0xff])
   }
 
   @Test("type ids match the spec")

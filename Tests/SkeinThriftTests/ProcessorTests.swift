@@ -15,7 +15,7 @@ struct ProcessorTests {
   {
     var writer = ThriftBinaryWriter()
     writer.writeMessageBegin(ThriftMessageHeader(name: name, type: type, sequenceID: sequenceID))
-    writer.buffer.writeBytes(body)
+    writer.writeRawBytes(body)
     return writer.buffer
   }
 

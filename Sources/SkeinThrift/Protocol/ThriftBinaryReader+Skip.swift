@@ -16,7 +16,7 @@ extension ThriftBinaryReader {
     case .uuid: try skipBytes(16, "uuid")
     case .string:
       let length = try readLength("string")
-      buffer.moveReaderIndex(forwardBy: length)
+      advance(by: length)
     case .struct:
       try enter()
       while let field = try readFieldBegin() { try skip(field.type) }
@@ -46,17 +46,17 @@ extension ThriftBinaryReader {
     let fixed = elementType.fixedWireSize
     if fixed > 0 {
       // The count was checked against the bytes left, so this cannot overrun.
-      buffer.moveReaderIndex(forwardBy: count * fixed)
+      advance(by: count * fixed)
       return
     }
     for _ in 0..<count { try skip(elementType) }
   }
 
   private mutating func skipBytes(_ count: Int, _ what: StaticString) throws {
-    guard buffer.readableBytes >= count else {
-      throw ThriftProtocolError.truncated("\(what)", needed: count, available: buffer.readableBytes)
+    guard readableBytes >= count else {
+      throw ThriftProtocolError.truncated("\(what)", needed: count, available: readableBytes)
     }
-    buffer.moveReaderIndex(forwardBy: count)
+    advance(by: count)
   }
 }
 

@@ -11,35 +11,78 @@ public import NIOCore
 /// Every read checks the bytes that remain before it consumes or allocates anything: a
 /// declared length or element count is compared with the limit and with what is actually left
 /// in the buffer, so a frame that claims a gigabyte string costs nothing but an error.
-public struct ThriftBinaryReader: Sendable {
-  /// The bytes not yet read.
-  public var buffer: ByteBuffer
+///
+/// The reader keeps the buffer it was given and reads through a pointer to its bytes: going
+/// through `ByteBuffer`'s own read methods costs a storage-class access per value, which was
+/// most of the decoding time. The pointer stays valid because the reader holds the buffer
+/// (`storage`, a `let`) and never mutates it, so its memory can neither be freed nor moved.
+public struct ThriftBinaryReader: @unchecked Sendable {
+  /// The buffer the bytes live in; never mutated.
+  @usableFromInline
+  let storage: ByteBuffer
+  /// The first readable byte of `storage`.
+  @usableFromInline
+  let base: UnsafeRawPointer
+  /// Bytes read so far, from `base`.
+  @usableFromInline
+  var offset: Int
+  /// Bytes readable in all, from `base`.
+  @usableFromInline
+  let end: Int
   /// The limits this reader enforces.
   public let limits: ThriftLimits
   /// How many structs and containers are open around the current position.
   @usableFromInline
   var depth: Int
 
-  /// Creates a reader over `buffer`.
+  /// Creates a reader over `buffer`'s readable bytes.
   @inlinable
   public init(buffer: ByteBuffer, limits: ThriftLimits = .default) {
-    self.buffer = buffer
+    self.storage = buffer
+    self.base = buffer.withUnsafeReadableBytes { bytes in
+      // An empty buffer may have no address; nothing is ever read through this one.
+      bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 0x10)!
+    }
+    self.offset = 0
+    self.end = buffer.readableBytes
     self.limits = limits
     self.depth = 0
   }
+
+  /// The bytes not yet read.
+  public var buffer: ByteBuffer {
+    storage.getSlice(at: storage.readerIndex + offset, length: end - offset) ?? ByteBuffer()
+  }
+
+  /// How many bytes are left to read.
+  @inlinable
+  public var readableBytes: Int { end - offset }
 
   // MARK: Fixed-size values
 
   @inlinable
   mutating func readInteger<T: FixedWidthInteger>(_ what: @autoclosure () -> String) throws -> T {
-    guard let value = buffer.readInteger(as: T.self) else {
-      throw ThriftProtocolError.truncated(
-        what(),
-        needed: MemoryLayout<T>.size,
-        available: buffer.readableBytes
-      )
+    let size = MemoryLayout<T>.size
+    guard end - offset >= size else {
+      throw ThriftProtocolError.truncated(what(), needed: size, available: end - offset)
     }
-    return value
+    let value = base.loadUnaligned(fromByteOffset: offset, as: T.self)
+    offset += size
+    return T(bigEndian: value)
+  }
+
+  /// Moves past `count` bytes that the caller checked are there.
+  @inlinable
+  mutating func advance(by count: Int) {
+    offset += count
+  }
+
+  /// Decodes `length` bytes, which the caller checked are there, as UTF-8.
+  @inlinable
+  mutating func readUTF8(length: Int) -> String {
+    let bytes = UnsafeRawBufferPointer(start: base + offset, count: length)
+    offset += length
+    return bytes.withMemoryRebound(to: UInt8.self) { String(decoding: $0, as: UTF8.self) }
   }
 
   /// Reads a bool (any nonzero byte is `true`, as Apache Thrift reads it).
@@ -75,16 +118,14 @@ public struct ThriftBinaryReader: Sendable {
   /// Reads a UUID's 16 bytes.
   @inlinable
   public mutating func readUUID() throws -> UUID {
-    guard let (high, low) = buffer.readMultipleIntegers(as: (UInt64, UInt64).self) else {
-      throw ThriftProtocolError.truncated("uuid", needed: 16, available: buffer.readableBytes)
+    guard end - offset >= 16 else {
+      throw ThriftProtocolError.truncated("uuid", needed: 16, available: end - offset)
     }
-    let h = high.bigEndian
-    let l = low.bigEndian
     var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     withUnsafeMutableBytes(of: &bytes) { raw in
-      raw.storeBytes(of: h, toByteOffset: 0, as: UInt64.self)
-      raw.storeBytes(of: l, toByteOffset: 8, as: UInt64.self)
+      raw.copyMemory(from: UnsafeRawBufferPointer(start: base + offset, count: 16))
     }
+    offset += 16
     return UUID(uuid: bytes)
   }
 
@@ -110,11 +151,11 @@ public struct ThriftBinaryReader: Sendable {
         max: limits.maxStringLength
       )
     }
-    if length > buffer.readableBytes {
+    if length > readableBytes {
       throw ThriftProtocolError.truncated(
         "\(what)",
         needed: length,
-        available: buffer.readableBytes
+        available: readableBytes
       )
     }
     return length
@@ -126,14 +167,16 @@ public struct ThriftBinaryReader: Sendable {
   public mutating func readString() throws -> String {
     let length = try readLength("string")
     // readLength checked the bytes are there.
-    return buffer.readString(length: length) ?? ""
+    return readUTF8(length: length)
   }
 
   /// Reads binary.
   @inlinable
   public mutating func readBinary() throws -> [UInt8] {
     let length = try readLength("binary")
-    return buffer.readBytes(length: length) ?? []
+    let bytes = [UInt8](UnsafeRawBufferPointer(start: base + offset, count: length))
+    offset += length
+    return bytes
   }
 
   // MARK: Structs
@@ -166,9 +209,11 @@ public struct ThriftBinaryReader: Sendable {
   /// Reads the next field header, or `nil` at the end of the struct.
   @inlinable
   public mutating func readFieldBegin() throws -> ThriftFieldHeader? {
-    guard let rawType = buffer.readInteger(as: UInt8.self) else {
+    guard end > offset else {
       throw ThriftProtocolError.truncated("field header", needed: 1, available: 0)
     }
+    let rawType = base.load(fromByteOffset: offset, as: UInt8.self)
+    offset += 1
     if rawType == ThriftType.stop.rawValue { return nil }
     guard let type = ThriftType(rawValue: rawType), type != .void else {
       throw ThriftProtocolError.unknownType(rawType)
@@ -209,11 +254,11 @@ public struct ThriftBinaryReader: Sendable {
       )
     }
     let needed = count * elementSize
-    if needed > buffer.readableBytes {
+    if needed > end - offset {
       throw ThriftProtocolError.truncated(
         "\(what) of \(count) elements",
         needed: needed,
-        available: buffer.readableBytes
+        available: end - offset
       )
     }
     return count

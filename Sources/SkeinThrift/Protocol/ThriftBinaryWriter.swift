@@ -6,36 +6,117 @@ public import NIOCore
   public import Foundation
 #endif
 
-/// Writes the Thrift binary protocol straight into a `ByteBuffer`.
+/// Writes the Thrift binary protocol into memory it owns.
 ///
 /// Generated code calls these methods field by field; nothing is staged in an intermediate
-/// representation. Every method is inlinable so that a generated `write(to:)` compiles down to
-/// stores into the buffer.
+/// representation. Every method is inlinable, so a generated `write(to:)` compiles down to
+/// capacity checks and stores. The writer owns a plain block of memory rather than a
+/// `ByteBuffer` because each `ByteBuffer` write goes through its storage class (an exclusivity
+/// check and a generic copy path) and that cost more than the bytes themselves; ``buffer`` and
+/// ``write(into:)`` hand the bytes over once, at the end.
+///
+/// The writer is non-copyable: it owns its memory and frees it when it goes away.
 ///
 /// Writing never fails: sizes are checked where the bytes leave the process (the frame encoder
 /// enforces ``ThriftLimits/maxFrameSize``).
-public struct ThriftBinaryWriter: Sendable {
-  /// The bytes written so far.
-  public var buffer: ByteBuffer
+public struct ThriftBinaryWriter: ~Copyable {
+  @usableFromInline
+  var base: UnsafeMutableRawPointer
+  @usableFromInline
+  var capacity: Int
+  /// How many bytes have been written.
+  @usableFromInline
+  var written: Int
   /// Whether maps and sets are written in a canonical order (keys and elements sorted) where
   /// their element type is `Comparable`, so the same value always encodes to the same bytes.
   /// Off by default: Thrift maps and sets are unordered and sorting costs time.
   public var deterministic: Bool
 
-  /// Creates a writer appending to `buffer`.
+  /// Creates an empty writer with room for `capacity` bytes before it grows.
   @inlinable
-  public init(buffer: ByteBuffer, deterministic: Bool = false) {
-    self.buffer = buffer
+  public init(capacity: Int = 256, deterministic: Bool = false) {
+    self.capacity = Swift.max(capacity, 16)
+    self.base = .allocate(byteCount: self.capacity, alignment: 16)
+    self.written = 0
     self.deterministic = deterministic
   }
 
-  /// Creates a writer with a new buffer of the given capacity.
+  deinit {
+    base.deallocate()
+  }
+
+  /// How many bytes have been written.
   @inlinable
-  public init(capacity: Int = 256, deterministic: Bool = false) {
-    self.init(
-      buffer: ByteBufferAllocator().buffer(capacity: capacity),
-      deterministic: deterministic
-    )
+  public var count: Int { written }
+
+  /// The bytes written, copied into a new buffer.
+  public var buffer: ByteBuffer {
+    ByteBuffer(bytes: UnsafeRawBufferPointer(start: base, count: written))
+  }
+
+  /// The bytes written, as an array.
+  public var bytes: [UInt8] {
+    [UInt8](UnsafeRawBufferPointer(start: base, count: written))
+  }
+
+  /// Appends the bytes written to `buffer` (one copy, no intermediate buffer).
+  public func write(into buffer: inout ByteBuffer) {
+    buffer.writeBytes(UnsafeRawBufferPointer(start: base, count: written))
+  }
+
+  /// Forgets what was written, keeping the memory for reuse.
+  @inlinable
+  public mutating func clear() {
+    written = 0
+  }
+
+  /// Appends bytes as they are, with no length prefix (for framing and tests).
+  @inlinable
+  public mutating func writeRawBytes(_ bytes: UnsafeRawBufferPointer) {
+    reserve(bytes.count)
+    if let source = bytes.baseAddress {
+      (base + written).copyMemory(from: source, byteCount: bytes.count)
+    }
+    written += bytes.count
+  }
+
+  /// Appends bytes as they are, with no length prefix (for framing and tests).
+  @inlinable
+  public mutating func writeRawBytes(_ bytes: some Sequence<UInt8>) {
+    for byte in bytes { store(byte) }
+  }
+
+  // MARK: Storage
+
+  /// Makes room for `size` more bytes.
+  @inlinable
+  mutating func reserve(_ size: Int) {
+    if capacity - written < size { grow(toFit: size) }
+  }
+
+  @usableFromInline
+  mutating func grow(toFit size: Int) {
+    var newCapacity = capacity * 2
+    while newCapacity - written < size { newCapacity *= 2 }
+    let newBase = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+    newBase.copyMemory(from: base, byteCount: written)
+    base.deallocate()
+    base = newBase
+    capacity = newCapacity
+  }
+
+  /// Writes an integer big-endian.
+  @inlinable
+  mutating func store<T: FixedWidthInteger>(_ value: T) {
+    reserve(MemoryLayout<T>.size)
+    (base + written).storeBytes(of: value.bigEndian, as: T.self)
+    written += MemoryLayout<T>.size
+  }
+
+  /// Overwrites an i32 written earlier (a frame's length prefix).
+  @inlinable
+  mutating func store(_ value: Int32, at offset: Int) {
+    (base + offset).storeBytes(of: value.bigEndian, as: Int32.self)
   }
 
   // MARK: Messages and structs
@@ -44,21 +125,24 @@ public struct ThriftBinaryWriter: Sendable {
   @inlinable
   public mutating func writeMessageBegin(_ header: ThriftMessageHeader) {
     let version = Int32(bitPattern: 0x8001_0000 | UInt32(header.type.rawValue))
-    buffer.writeInteger(version)
+    store(version)
     writeString(header.name)
-    buffer.writeInteger(header.sequenceID)
+    store(header.sequenceID)
   }
 
   /// Writes a field header: type id, then field id.
   @inlinable
   public mutating func writeFieldBegin(_ type: ThriftType, id: Int16) {
-    buffer.writeMultipleIntegers(type.rawValue, id)
+    reserve(3)
+    (base + written).storeBytes(of: type.rawValue, as: UInt8.self)
+    (base + written + 1).storeBytes(of: id.bigEndian, as: Int16.self)
+    written += 3
   }
 
   /// Ends a struct's field list.
   @inlinable
   public mutating func writeFieldStop() {
-    buffer.writeInteger(ThriftType.stop.rawValue)
+    store(ThriftType.stop.rawValue)
   }
 
   // MARK: Scalars
@@ -66,54 +150,62 @@ public struct ThriftBinaryWriter: Sendable {
   /// Writes a bool as one byte, 1 or 0.
   @inlinable
   public mutating func writeBool(_ value: Bool) {
-    buffer.writeInteger(value ? 1 as UInt8 : 0)
+    store(value ? 1 as UInt8 : 0)
   }
 
   /// Writes an i8 (IDL `byte`).
   @inlinable
-  public mutating func writeI8(_ value: Int8) { buffer.writeInteger(value) }
+  public mutating func writeI8(_ value: Int8) { store(value) }
 
   /// Writes a big-endian i16.
   @inlinable
-  public mutating func writeI16(_ value: Int16) { buffer.writeInteger(value) }
+  public mutating func writeI16(_ value: Int16) { store(value) }
 
   /// Writes a big-endian i32.
   @inlinable
-  public mutating func writeI32(_ value: Int32) { buffer.writeInteger(value) }
+  public mutating func writeI32(_ value: Int32) { store(value) }
 
   /// Writes a big-endian i64.
   @inlinable
-  public mutating func writeI64(_ value: Int64) { buffer.writeInteger(value) }
+  public mutating func writeI64(_ value: Int64) { store(value) }
 
   /// Writes a double as its IEEE 754 bits, big-endian.
   @inlinable
-  public mutating func writeDouble(_ value: Double) { buffer.writeInteger(value.bitPattern) }
+  public mutating func writeDouble(_ value: Double) { store(value.bitPattern) }
 
   /// Writes a string: its UTF-8 length as i32, then the bytes.
   @inlinable
   public mutating func writeString(_ value: String) {
-    // A native Swift string knows its UTF-8 count without a scan.
-    buffer.writeInteger(Int32(truncatingIfNeeded: value.utf8.count))
-    buffer.writeString(value)
+    var value = value
+    // withUTF8 is free for native strings (and copies small ones to the stack): one length
+    // store and one memcpy.
+    value.withUTF8 { utf8 in
+      reserve(4 + utf8.count)
+      (base + written).storeBytes(of: Int32(truncatingIfNeeded: utf8.count).bigEndian, as: Int32.self)
+      if let source = utf8.baseAddress {
+        (base + written + 4).copyMemory(from: source, byteCount: utf8.count)
+      }
+      written += 4 + utf8.count
+    }
   }
 
   /// Writes binary: its length as i32, then the bytes.
   @inlinable
   public mutating func writeBinary(_ value: [UInt8]) {
-    buffer.writeInteger(Int32(truncatingIfNeeded: value.count))
-    buffer.writeBytes(value)
+    store(Int32(truncatingIfNeeded: value.count))
+    value.withUnsafeBytes { writeRawBytes($0) }
   }
 
   /// Writes a UUID as its 16 bytes in network order.
   @inlinable
   public mutating func writeUUID(_ value: UUID) {
-    _ = withUnsafeBytes(of: value.uuid) { buffer.writeBytes($0) }
+    withUnsafeBytes(of: value.uuid) { writeRawBytes($0) }
   }
 
   /// Writes an enum's i32 value.
   @inlinable
   public mutating func writeEnum<E: ThriftEnum>(_ value: E) {
-    buffer.writeInteger(value.rawValue)
+    store(value.rawValue)
   }
 
   /// Writes a struct, union or exception.
@@ -127,7 +219,8 @@ public struct ThriftBinaryWriter: Sendable {
   /// Writes a list header: element type and count.
   @inlinable
   public mutating func writeListBegin(_ elementType: ThriftType, count: Int) {
-    buffer.writeMultipleIntegers(elementType.rawValue, Int32(truncatingIfNeeded: count))
+    store(elementType.rawValue)
+    store(Int32(truncatingIfNeeded: count))
   }
 
   /// Writes a set header: element type and count.
@@ -139,11 +232,9 @@ public struct ThriftBinaryWriter: Sendable {
   /// Writes a map header: key type, value type and count.
   @inlinable
   public mutating func writeMapBegin(_ keyType: ThriftType, _ valueType: ThriftType, count: Int) {
-    buffer.writeMultipleIntegers(
-      keyType.rawValue,
-      valueType.rawValue,
-      Int32(truncatingIfNeeded: count)
-    )
+    store(keyType.rawValue)
+    store(valueType.rawValue)
+    store(Int32(truncatingIfNeeded: count))
   }
 
   /// Writes a list: header, then each element with `writeElement`.

@@ -69,14 +69,10 @@ extension ThriftBinaryReader {
           max: limits.maxStringLength
         )
       }
-      guard let read = buffer.readString(length: length) else {
-        throw ThriftProtocolError.truncated(
-          "method name",
-          needed: length,
-          available: buffer.readableBytes
-        )
+      guard length <= readableBytes else {
+        throw ThriftProtocolError.truncated("method name", needed: length, available: readableBytes)
       }
-      name = read
+      name = readUTF8(length: length)
       rawType = UInt8(bitPattern: try readI8())
     }
     guard let type = ThriftMessageType(rawValue: rawType) else {

@@ -32,8 +32,8 @@ extension ThriftBinaryWriter {
   /// ``endFrame(at:maxFrameSize:)`` once the message is written.
   @inlinable
   public mutating func beginFrame() -> Int {
-    let index = buffer.writerIndex
-    buffer.writeInteger(0 as Int32)
+    let index = written
+    store(0 as Int32)
     return index
   }
 
@@ -48,9 +48,9 @@ extension ThriftBinaryWriter {
   )
     throws
   {
-    let size = buffer.writerIndex - index - 4
+    let size = written - index - 4
     try checkFrameSize(size, max: maxFrameSize)
-    buffer.setInteger(Int32(size), at: index)
+    store(Int32(size), at: index)
   }
 }
 
