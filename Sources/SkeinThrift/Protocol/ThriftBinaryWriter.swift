@@ -181,7 +181,10 @@ public struct ThriftBinaryWriter: ~Copyable {
     // store and one memcpy.
     value.withUTF8 { utf8 in
       reserve(4 + utf8.count)
-      (base + written).storeBytes(of: Int32(truncatingIfNeeded: utf8.count).bigEndian, as: Int32.self)
+      (base + written).storeBytes(
+        of: Int32(truncatingIfNeeded: utf8.count).bigEndian,
+        as: Int32.self
+      )
       if let source = utf8.baseAddress {
         (base + written + 4).copyMemory(from: source, byteCount: utf8.count)
       }
