@@ -1,11 +1,7 @@
 public import ArgumentParser
 import SkeinIDL
 
-#if canImport(FoundationEssentials)
-  import FoundationEssentials
-#else
-  import Foundation
-#endif
+import Foundation
 
 /// `skein gen`: generates Swift from Thrift IDL. Shared by `skein gen` and the `skein-gen`
 /// tool that the build plugin runs.
@@ -21,9 +17,9 @@ public struct GenerateCommand: ParsableCommand {
       into one module; their type names must then be unique.
 
       Examples:
-        skein gen demo/idl/base.thrift demo/idl/example.thrift --out Sources/MyService/Generated
-        skein gen idl/*.thrift -I shared/idl --out Generated --access-level internal
-        skein gen idl/*.thrift --out Generated --check     # fail if Generated is stale
+        skein gen demo/idl/*.thrift --out Sources/Demo/Generated
+        skein gen idl/*.thrift -I shared --out Gen --access-level internal
+        skein gen idl/*.thrift --out Gen --check    # fails if Gen is stale
       """
   )
 
@@ -79,7 +75,10 @@ public struct GenerateCommand: ParsableCommand {
         modules: withIncludes ? program.documents.map(\.module) : nil
       )
     } catch let error as IDLError {
-      throw ValidationError(error.description)
+      // The compiler's form (`file:line:column: error: …`) with nothing around it, so editors
+      // and build logs can jump to the spot.
+      FileHandle.standardError.write(Data((error.description + "\n").utf8))
+      throw ExitCode.failure
     }
     var stale: [String] = []
     let fileManager = FileManager.default
@@ -95,10 +94,18 @@ public struct GenerateCommand: ParsableCommand {
       }
     }
     if check && !stale.isEmpty {
-      throw ValidationError(
-        "generated code is out of date; run without --check to update:\n"
-          + stale.joined(separator: "\n")
-      )
+      throw StaleOutput(files: stale)
     }
+  }
+}
+
+/// `--check` found generated files that differ from what the IDL produces.
+struct StaleOutput: Error, CustomStringConvertible {
+  /// The files that would change.
+  var files: [String]
+
+  var description: String {
+    "generated code is out of date; run without --check to update:\n"
+      + files.joined(separator: "\n")
   }
 }
