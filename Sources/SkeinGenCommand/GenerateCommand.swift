@@ -1,7 +1,6 @@
 public import ArgumentParser
-import SkeinIDL
-
 import Foundation
+import SkeinIDL
 
 /// `skein gen`: generates Swift from Thrift IDL. Shared by `skein gen` and the `skein-gen`
 /// tool that the build plugin runs.
