@@ -18,6 +18,7 @@ let package = Package(
     .executable(name: "skein-gen", targets: ["skein-gen"]),
     .library(name: "SkeinThrift", targets: ["SkeinThrift"]),
     .library(name: "SkeinIDL", targets: ["SkeinIDL"]),
+    .library(name: "SkeinRPC", targets: ["SkeinRPC"]),
     // The demo IDL's generated code, for benchmarks and examples outside this package.
     .library(name: "SkeinDemoIDL", targets: ["SkeinDemoIDL"]),
     .plugin(name: "SkeinThriftPlugin", targets: ["SkeinThriftPlugin"]),
@@ -25,12 +26,26 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
   ],
   targets: [
     // The wire: Thrift binary protocol, framed transport, limits, application exceptions.
     .target(
       name: "SkeinThrift",
       dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+      swiftSettings: strictSettings
+    ),
+    // The RPC runtime: naming, call context, middleware, server, client and pool.
+    .target(
+      name: "SkeinRPC",
+      dependencies: [
+        "SkeinThrift",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
       swiftSettings: strictSettings
     ),
     // Thrift IDL parser and Swift code generator; no runtime dependencies.
@@ -50,10 +65,22 @@ let package = Package(
       dependencies: ["SkeinThrift"],
       swiftSettings: strictSettings
     ),
+    // The seed service's handler, shared by `skein example` and the tests.
+    .target(
+      name: "SkeinExample",
+      dependencies: ["SkeinDemoIDL", "SkeinRPC"],
+      swiftSettings: strictSettings
+    ),
     .executableTarget(
       name: "skein",
       dependencies: [
         "SkeinGenCommand",
+        "SkeinRPC",
+        "SkeinDemoIDL",
+        "SkeinExample",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strictSettings

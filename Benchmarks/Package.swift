@@ -1,8 +1,10 @@
 // swift-tools-version:6.1
 // Skein's benchmarks, kept out of the main package so `swift test` stays light. Peers (Apache
-// Thrift C++, later grpc-swift-2) are built here, never in the main package.
+// Thrift C++, a plain SwiftNIO server, grpc-swift-2) are built here, never in the main package.
 //
 //   cd Benchmarks && swift run -c release skein-bench codec
+//   cd Benchmarks && swift build -c release --scratch-path .build-bench \
+//     && .build-bench/release/skein-bench echo
 
 import PackageDescription
 
@@ -13,7 +15,11 @@ let package = Package(
     // Named explicitly: the checkout folder (and so the default identity) varies.
     .package(name: "skein", path: "../"),
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.42.0"),
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    // Only these versions are in the local mirror.
+    .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
+    .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", exact: "2.9.2"),
   ],
   targets: [
     .executableTarget(
@@ -22,8 +28,32 @@ let package = Package(
         .product(name: "SkeinThrift", package: "skein"),
         .product(name: "SkeinDemoIDL", package: "skein"),
         .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+        .product(name: "NIOHPACK", package: "swift-nio-http2"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
-    )
+    ),
+    // The ceiling: a plain SwiftNIO server answering ExampleService.Visit, no framework.
+    .executableTarget(
+      name: "nio-echo-server",
+      dependencies: [
+        .product(name: "SkeinThrift", package: "skein"),
+        .product(name: "SkeinDemoIDL", package: "skein"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    // grpc-swift-2's unary echo over its HTTP/2 NIO transport, with a raw-bytes serializer.
+    .executableTarget(
+      name: "grpc-echo-server",
+      dependencies: [
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
   ]
 )

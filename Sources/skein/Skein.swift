@@ -3,11 +3,11 @@ import SkeinGenCommand
 
 /// The `skein` command line.
 @main
-struct Skein: ParsableCommand {
+struct Skein: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "skein",
     abstract:
       "A Thrift RPC framework for Swift and the dashboard that steers a mesh built with it.",
-    subcommands: [GenerateCommand.self]
+    subcommands: [GenerateCommand.self, ExampleCommand.self]
   )
 }

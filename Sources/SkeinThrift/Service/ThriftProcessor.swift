@@ -1,22 +1,36 @@
 public import NIOCore
 
-/// Turns one request message into its reply message, with no transport and no middleware: the
-/// simplest complete server for a ``ThriftService``, and what the RPC runtime's server builds on.
+/// Turns one request message into its reply message: the simplest complete server for a
+/// ``ThriftService``, and what the RPC runtime's server builds on (it passes its middleware
+/// chain as the ``ThriftCallInterceptor``).
 ///
 /// Whatever the request holds, the processor answers the way Apache Thrift servers do: an
 /// unknown method, undecodable arguments, a message that is not a call or a handler error that
 /// is not a declared exception each become a ``ThriftApplicationException`` reply with the
-/// request's sequence id.
+/// request's sequence id. A oneway call never gets a reply, not even an error: its caller reads
+/// none, and would take one as the answer to its next call.
 public struct ThriftProcessor<Service: ThriftService>: Sendable {
   /// The service whose methods are called.
   public let service: Service
-  /// The limits enforced on request bytes.
+  /// The limits enforced on request bytes, and on the size of a framed reply.
   public let limits: ThriftLimits
+  /// What runs around each decoded call (the RPC runtime's middleware chain), if anything.
+  public let interceptor: (any ThriftCallInterceptor)?
 
   /// Creates a processor.
-  public init(_ service: Service, limits: ThriftLimits = .default) {
+  ///
+  /// - Parameters:
+  ///   - service: The service to call.
+  ///   - limits: The limits enforced on request bytes.
+  ///   - interceptor: Runs around every decoded call; `nil` calls the handler directly.
+  public init(
+    _ service: Service,
+    limits: ThriftLimits = .default,
+    interceptor: (any ThriftCallInterceptor)? = nil
+  ) {
     self.service = service
     self.limits = limits
+    self.interceptor = interceptor
   }
 
   /// Handles one request message (without its frame length).
@@ -25,84 +39,170 @@ public struct ThriftProcessor<Service: ThriftService>: Sendable {
   /// - Returns: The reply's bytes, or `nil` for a oneway call or a message too broken to
   ///   answer (no readable header).
   public func process(_ request: ByteBuffer) async -> ByteBuffer? {
+    await process(request, framed: false)
+  }
+
+  /// Handles one request message (without its frame length), returning the reply with its
+  /// 4-byte frame length in front when `framed`, so a server can send it as it is.
+  ///
+  /// - Parameters:
+  ///   - request: The request's bytes.
+  ///   - framed: Whether the reply starts with its frame length.
+  /// - Returns: The reply's bytes, or `nil` when none is due.
+  public func process(_ request: ByteBuffer, framed: Bool) async -> ByteBuffer? {
     var reader = ThriftBinaryReader(buffer: request, limits: limits)
     guard let header = try? reader.readMessageBegin() else { return nil }
-    var writer = ThriftBinaryWriter(capacity: 256)
+    let reply = ReplyBuilder(header: header, framed: framed, limits: limits)
     guard header.type == .call || header.type == .oneway else {
-      writer.writeException(
+      return reply.exception(
         ThriftApplicationException(
           .invalidMessageType,
           "expected a call or oneway message, got \(header.type)"
-        ),
-        method: header.name,
-        sequenceID: header.sequenceID
+        )
       )
-      return writer.buffer
     }
-    let visitor = ReplyingVisitor(reader: reader, header: header)
-    let reply: ByteBuffer??
-    let failure: ThriftApplicationException
+    let visitor = ReplyingVisitor(reader: reader, reply: reply, interceptor: interceptor)
     do {
-      reply = try await service.dispatch(method: header.name, to: visitor)
-      failure = ThriftApplicationException(
-        .unknownMethod,
-        "unknown method '\(header.name)' of service '\(Service.serviceName)'"
+      if let output = try await service.dispatch(method: header.name, to: visitor) {
+        return output
+      }
+      return reply.exception(
+        ThriftApplicationException(
+          .unknownMethod,
+          "unknown method '\(header.name)' of service '\(Service.serviceName)'"
+        )
       )
     } catch {
       // The visitor answers every failure itself; this is only reached if dispatch throws.
-      reply = nil
-      failure = ThriftApplicationException(.internalError, "\(error)")
+      return reply.exception(ThriftApplicationException(.internalError, "\(error)"))
     }
-    if let reply { return reply }
-    // A oneway caller reads no reply: one sent anyway would be taken as the answer to its
-    // next call.
-    if header.type == .oneway { return nil }
-    writer.writeException(failure, method: header.name, sequenceID: header.sequenceID)
-    return writer.buffer
   }
 }
 
-/// Decodes a method's arguments, runs its handler and encodes the reply.
+/// Runs around each call a ``ThriftProcessor`` decodes: sees the method's concrete types, the
+/// message header and the arguments, and decides whether and how to call the handler.
+public protocol ThriftCallInterceptor: Sendable {
+  /// Handles one decoded call.
+  ///
+  /// - Parameters:
+  ///   - method: The method called.
+  ///   - args: The decoded arguments.
+  ///   - header: The request's message header.
+  ///   - handler: The service's handler for the method.
+  /// - Returns: The result to reply with.
+  /// - Throws: Anything; the processor turns it into an exception reply (declared exceptions
+  ///   belong in the result, not here).
+  func intercept<Method: ThriftMethod>(
+    _ method: Method.Type,
+    args: Method.Args,
+    header: ThriftMessageHeader,
+    handler: @escaping @Sendable (Method.Args) async throws -> Method.Result
+  ) async throws -> Method.Result
+}
+
+/// Writes the reply to one request: its header fields, its framing, and no reply at all for
+/// oneway calls.
+private struct ReplyBuilder: Sendable {
+  let header: ThriftMessageHeader
+  let framed: Bool
+  let limits: ThriftLimits
+
+  var isOneway: Bool { header.type == .oneway }
+
+  /// A reply message carrying `result`; an exception if the reply is too large to frame.
+  func reply<Method: ThriftMethod>(_ method: Method.Type, _ result: Method.Result) -> ByteBuffer? {
+    if isOneway || Method.isOneway { return nil }
+    return build { writer in
+      writer.writeReply(method, result: result, sequenceID: header.sequenceID)
+    }
+  }
+
+  /// An `EXCEPTION` message, or `nil` for a oneway call.
+  func exception(_ exception: ThriftApplicationException) -> ByteBuffer? {
+    if isOneway { return nil }
+    return build { writer in
+      writer.writeException(exception, method: header.name, sequenceID: header.sequenceID)
+    }
+  }
+
+  private func build(_ write: (inout ThriftBinaryWriter) -> Void) -> ByteBuffer? {
+    var writer = ThriftBinaryWriter(capacity: 256)
+    guard framed else {
+      write(&writer)
+      return writer.buffer
+    }
+    let frame = writer.beginFrame()
+    write(&writer)
+    do {
+      try writer.endFrame(at: frame, maxFrameSize: limits.maxFrameSize)
+      return writer.buffer
+    } catch {
+      // The result is too large to send: tell the caller instead of cutting the connection.
+      writer.clear()
+      let small = writer.beginFrame()
+      writer.writeException(
+        ThriftApplicationException(.internalError, "reply too large to send: \(error)"),
+        method: header.name,
+        sequenceID: header.sequenceID
+      )
+      try? writer.endFrame(at: small, maxFrameSize: limits.maxFrameSize)
+      return writer.buffer
+    }
+  }
+}
+
+/// Decodes a method's arguments, runs its handler (through the interceptor) and encodes the
+/// reply.
 private struct ReplyingVisitor: ThriftMethodVisitor {
   /// The reply to send; `nil` when none is due (a oneway call).
   typealias Output = ByteBuffer?
 
   let reader: ThriftBinaryReader
-  let header: ThriftMessageHeader
+  let reply: ReplyBuilder
+  let interceptor: (any ThriftCallInterceptor)?
 
   func visit<Method: ThriftMethod>(
     _ method: Method.Type,
     handler: @escaping @Sendable (Method.Args) async throws -> Method.Result
   ) async -> ByteBuffer? {
-    let oneway = header.type == .oneway || Method.isOneway
     var reader = reader
-    var writer = ThriftBinaryWriter(capacity: 256)
     let args: Method.Args
     do {
       args = try Method.Args(from: &reader)
     } catch {
-      if oneway { return nil }
-      writer.writeException(
+      return reply.exception(
         ThriftApplicationException(
           .protocolError,
-          "cannot decode arguments of '\(header.name)': \(error)"
-        ),
-        method: header.name,
-        sequenceID: header.sequenceID
+          "cannot decode arguments of '\(reply.header.name)': \(error)"
+        )
       )
-      return writer.buffer
     }
     do {
-      let result = try await handler(args)
-      if oneway { return nil }
-      writer.writeReply(Method.self, result: result, sequenceID: header.sequenceID)
+      let result: Method.Result
+      if let interceptor {
+        result = try await interceptor.intercept(
+          method,
+          args: args,
+          header: reply.header,
+          handler: handler
+        )
+      } else {
+        result = try await handler(args)
+      }
+      return reply.reply(method, result)
     } catch {
-      if oneway { return nil }
       let exception =
         error as? ThriftApplicationException
+        ?? (error as? any ThriftApplicationExceptionConvertible)?.applicationException
         ?? ThriftApplicationException(.internalError, "\(error)")
-      writer.writeException(exception, method: header.name, sequenceID: header.sequenceID)
+      return reply.exception(exception)
     }
-    return writer.buffer
   }
+}
+
+/// An error that knows which ``ThriftApplicationException`` describes it to a remote caller
+/// (a refused deadline, a denied caller), so the processor need not call it an internal error.
+public protocol ThriftApplicationExceptionConvertible: Error {
+  /// The exception the caller receives.
+  var applicationException: ThriftApplicationException { get }
 }

@@ -1,0 +1,147 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A benchmark server running as a child process, with what Linux reports about it: CPU time
+/// from `/proc/PID/stat` and resident memory from `/proc/PID/status`.
+final class ServerProcess {
+  /// The name shown in the results.
+  let name: String
+  /// The running process.
+  private let process: Process
+  /// Where the server's stdout and stderr go, so a failure can quote them.
+  let logURL: URL
+
+  /// Starts `executable` with `arguments`, its output sent to a log file.
+  init(name: String, executable: String, arguments: [String]) throws {
+    self.name = name
+    logURL = FileManager.default.temporaryDirectory
+      .appendingPathComponent("skein-bench-\(name)-\(getpid()).log")
+    FileManager.default.createFile(atPath: logURL.path, contents: nil)
+    let log = try FileHandle(forWritingTo: logURL)
+    process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.standardOutput = log
+    process.standardError = log
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    try? log.close()
+  }
+
+  /// The server's process id.
+  var pid: Int32 { process.processIdentifier }
+
+  /// Waits until the server accepts TCP connections on `port`; throws if it exits first or
+  /// does not listen within `timeout` seconds.
+  func waitUntilListening(port: Int, timeout: Double) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+      guard process.isRunning else {
+        throw PeerError("\(name) exited with \(process.terminationStatus): \(logTail())")
+      }
+      if canConnect(port: port) { return }
+      usleep(20_000)
+    }
+    throw PeerError("\(name) did not listen on port \(port) within \(Int(timeout)) s: \(logTail())")
+  }
+
+  /// The last lines the server printed, on one line.
+  func logTail(maxCharacters: Int = 400) -> String {
+    let text = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+    let flat = text.split(whereSeparator: \.isNewline).joined(separator: " | ")
+    return flat.isEmpty ? "(no output)" : String(flat.suffix(maxCharacters))
+  }
+
+  /// Whether the process is still running.
+  var isRunning: Bool { process.isRunning }
+
+  /// Stops the server: SIGTERM, then SIGKILL if it is still there after two seconds.
+  func stop() {
+    guard process.isRunning else { return }
+    kill(pid, SIGTERM)
+    let deadline = Date().addingTimeInterval(2)
+    while process.isRunning, Date() < deadline { usleep(10_000) }
+    if process.isRunning {
+      kill(pid, SIGKILL)
+      process.waitUntilExit()
+    }
+    try? FileManager.default.removeItem(at: logURL)
+  }
+}
+
+/// CPU time and memory of a process, read from `/proc`.
+enum ProcessStats {
+  /// Clock ticks per second, the unit of `/proc/PID/stat` times.
+  static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+
+  /// User plus system CPU time of all the process's threads, in seconds (`"self"` for this
+  /// process).
+  static func cpuSeconds(_ pid: String) -> Double? {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+      let close = stat.lastIndex(of: ")")
+    else { return nil }
+    // After "pid (comm) ": state is field 3, utime field 14 and stime field 15.
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else {
+      return nil
+    }
+    return (user + system) / ticksPerSecond
+  }
+
+  /// Resident set size in KiB (`VmRSS`).
+  static func residentKiB(_ pid: String) -> Int? {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else {
+      return nil
+    }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+      return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+    }
+    return nil
+  }
+}
+
+/// Whether something accepts TCP connections on 127.0.0.1:`port`.
+func canConnect(port: Int) -> Bool {
+  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+  guard fd >= 0 else { return false }
+  defer { close(fd) }
+  var address = loopbackAddress(port: port)
+  let result = withUnsafePointer(to: &address) {
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+      connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+    }
+  }
+  return result == 0
+}
+
+/// A TCP port on 127.0.0.1 that nothing listens on now: the kernel picks it, we let it go.
+func freeLoopbackPort() throws -> Int {
+  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+  guard fd >= 0 else { throw PeerError("socket() failed: errno \(errno)") }
+  defer { close(fd) }
+  var address = loopbackAddress(port: 0)
+  let bound = withUnsafePointer(to: &address) {
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+      bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+    }
+  }
+  guard bound == 0 else { throw PeerError("bind() failed: errno \(errno)") }
+  var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+  let named = withUnsafeMutablePointer(to: &address) {
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+  }
+  guard named == 0 else { throw PeerError("getsockname() failed: errno \(errno)") }
+  return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// `sockaddr_in` for 127.0.0.1:`port`.
+private func loopbackAddress(port: Int) -> sockaddr_in {
+  var address = sockaddr_in()
+  address.sin_family = sa_family_t(AF_INET)
+  address.sin_port = UInt16(port).bigEndian
+  address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+  return address
+}

@@ -1,0 +1,240 @@
+import NIOCore
+import NIOPosix
+import SkeinThrift
+import Synchronization
+
+/// One TCP connection to a server instance, with many calls in flight on it: each request
+/// gets a sequence id and its reply is matched back by that id, whatever order replies come in.
+final class ClientConnection: Sendable {
+  /// The instance this connection reaches.
+  let address: InstanceAddress
+  let channel: any Channel
+  private let dispatcher: NIOLoopBound<ReplyDispatcher>
+  private let nextSequenceID = Atomic<Int32>(0)
+  private let callsInFlight = Atomic<Int>(0)
+
+  private init(
+    address: InstanceAddress,
+    channel: any Channel,
+    dispatcher: NIOLoopBound<ReplyDispatcher>
+  ) {
+    self.address = address
+    self.channel = channel
+    self.dispatcher = dispatcher
+  }
+
+  /// Connects to `address`.
+  ///
+  /// - Throws: ``RPCError`` with ``RPCError/Code/connectFailed``.
+  static func connect(
+    to address: InstanceAddress,
+    group: any EventLoopGroup,
+    connectTimeout: Duration,
+    idleTimeout: Duration,
+    limits: ThriftLimits
+  ) async throws -> ClientConnection {
+    let eventLoop = group.next()
+    do {
+      let channel = try await ClientBootstrap(group: eventLoop)
+        .connectTimeout(.nanoseconds(connectTimeout.nanoseconds))
+        .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        .channelInitializer { channel in
+          channel.eventLoop.makeCompletedFuture {
+            let sync = channel.pipeline.syncOperations
+            try sync.addHandler(
+              IdleStateHandler(allTimeout: .nanoseconds(idleTimeout.nanoseconds))
+            )
+            try sync.addHandler(
+              ByteToMessageHandler(ThriftFrameDecoder(maxFrameSize: limits.maxFrameSize))
+            )
+            try sync.addHandler(ReplyDispatcher(address: address, limits: limits))
+          }
+        }
+        .connect(host: address.host, port: address.port).get()
+      let dispatcher = try await channel.eventLoop.submit {
+        NIOLoopBound(
+          try channel.pipeline.syncOperations.handler(type: ReplyDispatcher.self),
+          eventLoop: channel.eventLoop
+        )
+      }.get()
+      return ClientConnection(address: address, channel: channel, dispatcher: dispatcher)
+    } catch {
+      throw RPCError(.connectFailed, "cannot connect to \(address): \(error)")
+    }
+  }
+
+  /// Whether the connection can take calls.
+  var isActive: Bool { channel.isActive }
+
+  /// Calls in flight on this connection.
+  var load: Int { callsInFlight.load(ordering: .relaxed) }
+
+  /// A fresh sequence id for a request on this connection.
+  func makeSequenceID() -> Int32 {
+    nextSequenceID.wrappingAdd(1, ordering: .relaxed).newValue
+  }
+
+  /// Sends one framed request and waits for its reply frame (or, for a oneway call, until the
+  /// request is written).
+  ///
+  /// - Parameters:
+  ///   - frame: The request, with its frame length.
+  ///   - sequenceID: The id the request carries.
+  ///   - expectsReply: `false` for oneway calls.
+  ///   - deadline: When to give up with ``RPCError/Code/timeout``.
+  /// - Returns: The reply frame (without its length), or `nil` for a oneway call.
+  func send(
+    _ frame: ByteBuffer,
+    sequenceID: Int32,
+    expectsReply: Bool,
+    deadline: ContinuousClock.Instant
+  ) async throws -> ByteBuffer? {
+    callsInFlight.add(1, ordering: .relaxed)
+    defer { callsInFlight.subtract(1, ordering: .relaxed) }
+    let eventLoop = channel.eventLoop
+    guard expectsReply else {
+      let written = eventLoop.makePromise(of: Void.self)
+      channel.writeAndFlush(
+        OutboundCall(sequenceID: sequenceID, frame: frame, reply: nil),
+        promise: written
+      )
+      try await mapErrors { try await written.futureResult.get() }
+      return nil
+    }
+    let reply = eventLoop.makePromise(of: ByteBuffer.self)
+    let dispatcher = self.dispatcher
+    let remaining = deadline - .now
+    let timeout = eventLoop.scheduleTask(in: .nanoseconds(max(0, remaining.nanoseconds))) {
+      dispatcher.value.fail(
+        sequenceID,
+        RPCError(.timeout, "no reply from \(self.address) within \(remaining)")
+      )
+    }
+    channel.writeAndFlush(
+      OutboundCall(sequenceID: sequenceID, frame: frame, reply: reply),
+      promise: nil
+    )
+    defer { timeout.cancel() }
+    return try await withTaskCancellationHandler {
+      try await mapErrors { try await reply.futureResult.get() }
+    } onCancel: {
+      eventLoop.execute {
+        dispatcher.value.fail(sequenceID, RPCError(.cancelled, "the call was cancelled"))
+      }
+    }
+  }
+
+  /// Closes the connection; calls in flight fail with a transport error.
+  func close() {
+    channel.close(promise: nil)
+  }
+
+  private func mapErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+      return try await body()
+    } catch let error as RPCError {
+      throw error
+    } catch {
+      throw RPCError(.transport, "connection to \(address) failed: \(error)")
+    }
+  }
+}
+
+extension Duration {
+  /// The duration in whole nanoseconds, saturating.
+  var nanoseconds: Int64 {
+    let (seconds, attoseconds) = components
+    let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+    if overflow { return seconds < 0 ? .min : .max }
+    return scaled.addingReportingOverflow(attoseconds / 1_000_000_000).overflow
+      ? .max : scaled + attoseconds / 1_000_000_000
+  }
+}
+
+/// A request on its way out, with the promise its reply completes.
+struct OutboundCall: Sendable {
+  var sequenceID: Int32
+  var frame: ByteBuffer
+  var reply: EventLoopPromise<ByteBuffer>?
+}
+
+/// Keeps the replies awaited on one connection by sequence id and completes each when its
+/// frame arrives; fails them all when the connection goes away. Runs on the channel's loop.
+final class ReplyDispatcher: ChannelDuplexHandler {
+  typealias InboundIn = ByteBuffer
+  typealias OutboundIn = OutboundCall
+  typealias OutboundOut = ByteBuffer
+
+  private let address: InstanceAddress
+  private let limits: ThriftLimits
+  private var waiting: [Int32: EventLoopPromise<ByteBuffer>] = [:]
+  private var closedError: RPCError?
+
+  init(address: InstanceAddress, limits: ThriftLimits) {
+    self.address = address
+    self.limits = limits
+  }
+
+  func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    let call = unwrapOutboundIn(data)
+    if let closedError {
+      call.reply?.fail(closedError)
+      promise?.fail(closedError)
+      return
+    }
+    if let reply = call.reply {
+      waiting[call.sequenceID] = reply
+    }
+    let sequenceID = call.sequenceID
+    let written = promise ?? context.eventLoop.makePromise()
+    let address = self.address
+    written.futureResult.assumeIsolated().whenFailure { error in
+      self.fail(sequenceID, RPCError(.transport, "cannot send to \(address): \(error)"))
+    }
+    context.write(wrapOutboundOut(call.frame), promise: written)
+  }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    let frame = unwrapInboundIn(data)
+    var reader = ThriftBinaryReader(buffer: frame, limits: limits)
+    guard let header = try? reader.readMessageBegin() else {
+      // A reply we cannot even attribute: the stream cannot be trusted any more.
+      failAll(RPCError(.protocolError, "unreadable reply header from \(address)"))
+      context.close(promise: nil)
+      return
+    }
+    // A reply nobody waits for is one whose call timed out or was cancelled: dropped.
+    waiting.removeValue(forKey: header.sequenceID)?.succeed(frame)
+  }
+
+  func channelInactive(context: ChannelHandlerContext) {
+    failAll(RPCError(.transport, "connection to \(address) closed"))
+    context.fireChannelInactive()
+  }
+
+  func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    failAll(RPCError(.transport, "connection to \(address) failed: \(error)"))
+    context.close(promise: nil)
+  }
+
+  func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    // Idle with nothing awaited: close, and the pool opens a new connection when needed.
+    if event is IdleStateHandler.IdleStateEvent, waiting.isEmpty {
+      context.close(promise: nil)
+      return
+    }
+    context.fireUserInboundEventTriggered(event)
+  }
+
+  /// Fails one awaited reply (timeout, cancellation, write failure).
+  func fail(_ sequenceID: Int32, _ error: RPCError) {
+    waiting.removeValue(forKey: sequenceID)?.fail(error)
+  }
+
+  private func failAll(_ error: RPCError) {
+    if closedError == nil { closedError = error }
+    let failed = waiting
+    waiting.removeAll()
+    for promise in failed.values { promise.fail(error) }
+  }
+}

@@ -1,0 +1,146 @@
+import NIOCore
+import SkeinThrift
+import Synchronization
+
+/// The connections to one server instance: opened lazily, shared by many calls at once
+/// (multiplexed by sequence id), reopened after failures with exponential backoff, and
+/// bounded: more than ``RPCClient/Configuration/maxPendingCallsPerInstance`` calls at once is
+/// an ``RPCError/Code/overloaded`` error rather than an ever-growing queue.
+final class ConnectionPool: Sendable {
+  let address: InstanceAddress
+  private let configuration: RPCClient.Configuration
+  private let group: any EventLoopGroup
+  private let state = Mutex(State())
+
+  private struct State {
+    var connections: [ClientConnection] = []
+    /// The connection being opened, which calls without a connection wait for.
+    var connecting: Task<ClientConnection, any Error>?
+    /// Calls admitted and not yet finished.
+    var pending = 0
+    /// No new connection is attempted before this, after a failure.
+    var retryAt: ContinuousClock.Instant?
+    var backoff: Duration = .zero
+    var lastError: RPCError?
+    var isClosed = false
+  }
+
+  /// The first wait after a failed connect; it doubles up to ``maxBackoff``.
+  static let initialBackoff: Duration = .milliseconds(50)
+  /// The longest wait between connection attempts.
+  static let maxBackoff: Duration = .seconds(5)
+
+  init(address: InstanceAddress, configuration: RPCClient.Configuration, group: any EventLoopGroup)
+  {
+    self.address = address
+    self.configuration = configuration
+    self.group = group
+  }
+
+  /// Runs `body` with a connection, counting the call against the pool's bound.
+  func withConnection<T>(_ body: (ClientConnection) async throws -> T) async throws -> T {
+    let connection = try await acquire()
+    defer { state.withLock { $0.pending -= 1 } }
+    return try await body(connection)
+  }
+
+  /// What the caller gets: a live connection now, or one being opened to wait for.
+  private enum Choice {
+    case ready(ClientConnection)
+    case wait(Task<ClientConnection, any Error>)
+  }
+
+  private func acquire() async throws -> ClientConnection {
+    let choice = try state.withLock { state throws(RPCError) -> Choice in
+      if state.isClosed { throw RPCError(.shutdown, "the client was shut down") }
+      if state.pending >= configuration.maxPendingCallsPerInstance {
+        throw RPCError(
+          .overloaded,
+          "\(state.pending) calls already pending on \(address) (maxPendingCallsPerInstance = \(configuration.maxPendingCallsPerInstance))"
+        )
+      }
+      state.connections.removeAll { !$0.isActive }
+      let best = state.connections.min { $0.load < $1.load }
+      let canGrow = state.connections.count < configuration.connectionsPerInstance
+      if let best, best.load < configuration.callsPerConnectionBeforeGrowing || !canGrow {
+        state.pending += 1
+        return .ready(best)
+      }
+      if let connecting = state.connecting {
+        state.pending += 1
+        return best.map(Choice.ready) ?? .wait(connecting)
+      }
+      if let retryAt = state.retryAt, retryAt > .now {
+        if let best {
+          state.pending += 1
+          return .ready(best)
+        }
+        let reason = state.lastError?.message ?? "connect failed"
+        throw RPCError(.connectFailed, "\(reason) (next attempt in \(retryAt - .now))")
+      }
+      let task = Task { try await self.connect() }
+      state.connecting = task
+      state.pending += 1
+      return best.map(Choice.ready) ?? .wait(task)
+    }
+    switch choice {
+    case .ready(let connection):
+      return connection
+    case .wait(let task):
+      do {
+        return try await task.value
+      } catch {
+        state.withLock { $0.pending -= 1 }
+        throw error
+      }
+    }
+  }
+
+  /// Opens a connection and records the outcome for everyone.
+  private func connect() async throws -> ClientConnection {
+    do {
+      let connection = try await ClientConnection.connect(
+        to: address,
+        group: group,
+        connectTimeout: configuration.connectTimeout,
+        idleTimeout: configuration.idleTimeout,
+        limits: configuration.limits
+      )
+      let keep = state.withLock { state in
+        state.connecting = nil
+        state.retryAt = nil
+        state.backoff = .zero
+        state.lastError = nil
+        guard !state.isClosed else { return false }
+        state.connections.append(connection)
+        return true
+      }
+      if !keep {
+        connection.close()
+        throw RPCError(.shutdown, "the client was shut down")
+      }
+      return connection
+    } catch let error as RPCError {
+      state.withLock { state in
+        state.connecting = nil
+        state.backoff =
+          state.backoff == .zero ? Self.initialBackoff : min(state.backoff * 2, Self.maxBackoff)
+        state.retryAt = .now + state.backoff
+        state.lastError = error
+      }
+      throw error
+    }
+  }
+
+  /// Closes every connection; later calls fail with ``RPCError/Code/shutdown``.
+  func close() async {
+    let (connections, connecting) = state.withLock { state in
+      state.isClosed = true
+      defer { state.connections.removeAll() }
+      return (state.connections, state.connecting)
+    }
+    if let connection = try? await connecting?.value { connection.close() }
+    for connection in connections { connection.close() }
+    for connection in connections { try? await connection.channel.closeFuture.get() }
+  }
+}

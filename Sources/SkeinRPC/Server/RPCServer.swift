@@ -1,0 +1,170 @@
+public import Logging
+public import NIOCore
+public import NIOPosix
+public import ServiceLifecycle
+public import SkeinThrift
+
+/// A Thrift server over SwiftNIO: framed binary protocol on TCP.
+///
+/// Requests on one connection are handled concurrently (up to
+/// ``Configuration/maxConcurrentCallsPerConnection``) and each reply carries its request's
+/// sequence id; oneway calls get no reply. An unknown method, undecodable arguments or a
+/// handler's error become an exception reply and the connection stays open. On graceful
+/// shutdown (swift-service-lifecycle) the server stops accepting, stops reading new requests,
+/// lets the calls in flight finish and reply, then closes.
+///
+/// The server chain is built in one place, ``chain``: ``DeadlineMiddleware`` first, then the
+/// middlewares the service author passed, then the handler.
+public final class RPCServer<Handler: ThriftService>: Service, Sendable {
+  /// How a server listens and what it accepts.
+  public struct Configuration: Sendable {
+    /// The address to listen on; `127.0.0.1` by default.
+    public var host: String
+    /// The port; 0 picks a free one (see ``RPCServer/localAddress``).
+    public var port: Int
+    /// What the server serves as: the `to` of its routes.
+    public var identity: ServiceIdentity
+    /// Limits on request frames and values.
+    public var limits: ThriftLimits
+    /// Calls handled at once on one connection; further requests wait (default 1024).
+    public var maxConcurrentCallsPerConnection: Int
+
+    /// Creates a configuration.
+    public init(
+      host: String = "127.0.0.1",
+      port: Int,
+      identity: ServiceIdentity,
+      limits: ThriftLimits = .default,
+      maxConcurrentCallsPerConnection: Int = 1024
+    ) {
+      self.host = host
+      self.port = port
+      self.identity = identity
+      self.limits = limits
+      self.maxConcurrentCallsPerConnection = maxConcurrentCallsPerConnection
+    }
+  }
+
+  /// The configuration the server was bound with.
+  public let configuration: Configuration
+  /// The full server chain, outermost first.
+  public let chain: MiddlewareChain
+  /// The address the server listens on (with the real port when 0 was asked for).
+  public let localAddress: InstanceAddress
+  private let service: Handler
+  private let listener: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+  private let logger: Logger
+
+  /// Binds a server; call ``run()`` to serve.
+  ///
+  /// - Parameters:
+  ///   - service: The generated processor wrapping the handler (`ExampleServiceProcessor(…)`).
+  ///   - configuration: Where to listen and what to accept.
+  ///   - middleware: The service author's middlewares, outermost first.
+  ///   - group: The event loops; NIO's shared singleton by default.
+  ///   - logger: Where connection errors are reported.
+  /// - Throws: The bind error (address in use, permission).
+  public static func bind(
+    _ service: Handler,
+    configuration: Configuration,
+    middleware: [any Middleware] = [],
+    group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+    logger: Logger = Logger(label: "skein.server")
+  ) async throws -> RPCServer {
+    let maxFrameSize = configuration.limits.maxFrameSize
+    let listener = try await ServerBootstrap(group: group)
+      .serverChannelOption(.backlog, value: 256)
+      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+      .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+      .bind(host: configuration.host, port: configuration.port) { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try channel.pipeline.syncOperations.addHandler(
+            ByteToMessageHandler(ThriftFrameDecoder(maxFrameSize: maxFrameSize))
+          )
+          return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+        }
+      }
+    let address = listener.channel.localAddress
+    return RPCServer(
+      service: service,
+      configuration: configuration,
+      chain: MiddlewareChain([DeadlineMiddleware()] + middleware),
+      localAddress: InstanceAddress(
+        host: address?.ipAddress ?? configuration.host,
+        port: address?.port ?? configuration.port
+      ),
+      listener: listener,
+      logger: logger
+    )
+  }
+
+  private init(
+    service: Handler,
+    configuration: Configuration,
+    chain: MiddlewareChain,
+    localAddress: InstanceAddress,
+    listener: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>,
+    logger: Logger
+  ) {
+    self.service = service
+    self.configuration = configuration
+    self.chain = chain
+    self.localAddress = localAddress
+    self.listener = listener
+    self.logger = logger
+  }
+
+  /// Serves until the task is cancelled or a graceful shutdown drains it.
+  public func run() async throws {
+    try await listener.executeThenClose { connections in
+      try await withThrowingDiscardingTaskGroup { group in
+        for try await connection in connections.cancelOnGracefulShutdown() {
+          group.addTask { await self.serve(connection) }
+        }
+      }
+    }
+  }
+
+  /// Reads requests off one connection and answers each in its own task.
+  private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+    let peer = connection.channel.remoteAddress
+    let remote = peer.flatMap { address in
+      address.port.map { InstanceAddress(host: address.ipAddress ?? "?", port: $0) }
+    }
+    let interceptor = ServerCallInterceptor(
+      identity: configuration.identity,
+      remote: remote,
+      chain: chain
+    )
+    let processor = ThriftProcessor(service, limits: configuration.limits, interceptor: interceptor)
+    let maxConcurrent = max(1, configuration.maxConcurrentCallsPerConnection)
+    do {
+      try await connection.executeThenClose { requests, replies in
+        try await withThrowingTaskGroup(of: Void.self) { group in
+          var inFlight = 0
+          for try await request in requests.cancelOnGracefulShutdown() {
+            if inFlight >= maxConcurrent {
+              // Wait for a call to finish before taking more: the socket's backpressure then
+              // slows the client instead of this process growing without bound.
+              try await group.next()
+              inFlight -= 1
+            }
+            inFlight += 1
+            group.addTask {
+              if let reply = await processor.process(request, framed: true) {
+                try await replies.write(reply)
+              }
+            }
+          }
+          // Requests stop on close or graceful shutdown; the calls in flight still reply.
+          try await group.waitForAll()
+        }
+      }
+    } catch {
+      logger.debug(
+        "connection closed",
+        metadata: ["peer": "\(remote?.description ?? "?")", "error": "\(error)"]
+      )
+    }
+  }
+}
