@@ -123,7 +123,7 @@ final class LoadRun: @unchecked Sendable {
   }
 
   /// Whether ``drained`` has been completed.
-  private var drainCompleted = false
+  private(set) var drainCompleted = false
 
   /// Completes ``drained`` once no call is in flight any more.
   private func finishDrainIfDone() {

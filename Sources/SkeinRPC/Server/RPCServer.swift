@@ -52,7 +52,7 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
   /// The address the server listens on (with the real port when 0 was asked for).
   public let localAddress: InstanceAddress
   private let service: Handler
-  private let listener: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+  private let listener: NIOAsyncChannel<NIOAsyncChannel<ReceivedFrame, ByteBuffer>, Never>
   private let logger: Logger
 
   /// Binds a server; call ``run()`` to serve.
@@ -78,10 +78,13 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
       .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
       .bind(host: configuration.host, port: configuration.port) { channel in
         channel.eventLoop.makeCompletedFuture {
-          try channel.pipeline.syncOperations.addHandler(
-            ByteToMessageHandler(ThriftFrameDecoder(maxFrameSize: maxFrameSize))
+          try channel.pipeline.syncOperations.addHandlers(
+            ByteToMessageHandler(ThriftFrameDecoder(maxFrameSize: maxFrameSize)),
+            ArrivalStamper()
           )
-          return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+          return try NIOAsyncChannel<ReceivedFrame, ByteBuffer>(
+            wrappingChannelSynchronously: channel
+          )
         }
       }
     let address = listener.channel.localAddress
@@ -103,7 +106,7 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
     configuration: Configuration,
     chain: MiddlewareChain,
     localAddress: InstanceAddress,
-    listener: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>,
+    listener: NIOAsyncChannel<NIOAsyncChannel<ReceivedFrame, ByteBuffer>, Never>,
     logger: Logger
   ) {
     self.service = service
@@ -126,17 +129,11 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
   }
 
   /// Reads requests off one connection and answers each in its own task.
-  private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+  private func serve(_ connection: NIOAsyncChannel<ReceivedFrame, ByteBuffer>) async {
     let peer = connection.channel.remoteAddress
     let remote = peer.flatMap { address in
       address.port.map { InstanceAddress(host: address.ipAddress ?? "?", port: $0) }
     }
-    let interceptor = ServerCallInterceptor(
-      identity: configuration.identity,
-      remote: remote,
-      chain: chain
-    )
-    let processor = ThriftProcessor(service, limits: configuration.limits, interceptor: interceptor)
     let maxConcurrent = max(1, configuration.maxConcurrentCallsPerConnection)
     do {
       try await connection.executeThenClose { requests, replies in
@@ -151,7 +148,18 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
             }
             inFlight += 1
             group.addTask {
-              if let reply = await processor.process(request, framed: true) {
+              let interceptor = ServerCallInterceptor(
+                identity: self.configuration.identity,
+                remote: remote,
+                chain: self.chain,
+                received: request.received
+              )
+              let processor = ThriftProcessor(
+                self.service,
+                limits: self.configuration.limits,
+                interceptor: interceptor
+              )
+              if let reply = await processor.process(request.frame, framed: true) {
                 try await replies.write(reply)
               }
             }
@@ -166,5 +174,23 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
         metadata: ["peer": "\(remote?.description ?? "?")", "error": "\(error)"]
       )
     }
+  }
+}
+
+/// A request frame and when it came off the socket.
+struct ReceivedFrame: Sendable {
+  var frame: ByteBuffer
+  var received: ContinuousClock.Instant
+}
+
+/// Stamps each frame with its arrival time, so a request that waits in the server (behind
+/// ``RPCServer/Configuration/maxConcurrentCallsPerConnection``) spends its own budget waiting.
+final class ArrivalStamper: ChannelInboundHandler, Sendable {
+  typealias InboundIn = ByteBuffer
+  typealias InboundOut = ReceivedFrame
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    let frame = ReceivedFrame(frame: unwrapInboundIn(data), received: .now)
+    context.fireChannelRead(wrapInboundOut(frame))
   }
 }

@@ -10,6 +10,8 @@ struct ServerCallInterceptor: ThriftCallInterceptor {
   let remote: InstanceAddress?
   /// The chain, outermost first.
   let chain: MiddlewareChain
+  /// When the request came off the socket: the caller's budget started then.
+  let received: ContinuousClock.Instant
 
   func intercept<Method: ThriftMethod>(
     _ method: Method.Type,
@@ -33,13 +35,12 @@ struct ServerCallInterceptor: ThriftCallInterceptor {
   /// The context a request carries: who calls (`Base.Caller` and its cluster), its LogID and
   /// the caller's remaining budget turned into a local deadline.
   func makeContext(header: ThriftMessageHeader, base: ThriftBase?) -> CallContext {
-    let now = ContinuousClock.now
     let extra = base?.extra ?? [:]
     let caller = base.flatMap { try? ServiceName($0.caller) } ?? ServiceName.unknown
     let callerCluster =
       extra[BaseExtraKey.callerCluster].flatMap { try? Cluster($0) } ?? Cluster.default
     let deadline = extra[BaseExtraKey.deadlineMilliseconds].flatMap(Int64.init).map {
-      now + .milliseconds($0)
+      received + .milliseconds($0)
     }
     // The method name came off the wire: a name that is not an identifier still gets a route,
     // with its text kept, so metrics show what was called.

@@ -1,0 +1,1 @@
+../../demo/idl/base.thrift
