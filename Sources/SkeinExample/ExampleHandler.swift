@@ -4,11 +4,17 @@ import SkeinRPC
 /// The seed service's handler: answers `Visit` with `hello, <Name>` and echoes the request's
 /// LogID in `BaseResp.Extra["log_id"]`, so a caller can see its LogID arrive.
 public struct ExampleHandler: ExampleService {
+  /// How long each call takes before it answers (simulated work).
+  public var delay: Duration
+
   /// Creates the handler.
-  public init() {}
+  public init(delay: Duration = .zero) {
+    self.delay = delay
+  }
 
   /// `Resp = "hello, " + Name`.
   public func visit(req: ExampleRequest) async throws -> ExampleResponse {
+    if delay > .zero { try await Task.sleep(for: delay) }
     let logID = CallContext.current?.logID ?? req.base?.logID ?? ""
     return ExampleResponse(
       resp: "hello, " + req.name,

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import NIOCore
 import NIOPosix
 import Synchronization
 

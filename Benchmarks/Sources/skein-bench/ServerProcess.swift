@@ -19,7 +19,7 @@ final class ServerProcess {
     self.name = name
     logURL = FileManager.default.temporaryDirectory
       .appendingPathComponent("skein-bench-\(name)-\(getpid()).log")
-    FileManager.default.createFile(atPath: logURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
     let log = try FileHandle(forWritingTo: logURL)
     process = Process()
     process.executableURL = URL(fileURLWithPath: executable)

@@ -41,8 +41,12 @@ struct ExampleCommand: AsyncParsableCommand {
     @Option(help: "The cluster this server belongs to.")
     var cluster = "default"
 
+    @Option(help: "Milliseconds each call waits before it answers (simulated work).")
+    var delayMs = 0
+
     func validate() throws {
       guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535.") }
+      guard delayMs >= 0 else { throw ValidationError("--delay-ms cannot be negative.") }
       do {
         _ = try ServiceName(service)
         _ = try Cluster(cluster)
@@ -53,10 +57,15 @@ struct ExampleCommand: AsyncParsableCommand {
       let identity = try ServiceIdentity(name: ServiceName(service), cluster: Cluster(cluster))
       let logger = Logger(label: "skein.example")
       let server = try await RPCServer.bind(
-        ExampleServiceProcessor(ExampleHandler()),
+        ExampleServiceProcessor(ExampleHandler(delay: .milliseconds(delayMs))),
         configuration: .init(host: host, port: port, identity: identity)
       )
-      print("skein example: serving ExampleService as \(identity) on \(server.localAddress)")
+      // Written unbuffered: scripts and tests wait for this line to learn the port.
+      FileHandle.standardOutput.write(
+        Data(
+          "skein example: serving ExampleService as \(identity) on \(server.localAddress)\n".utf8
+        )
+      )
       let group = ServiceGroup(
         configuration: .init(
           services: [server],
