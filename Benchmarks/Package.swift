@@ -31,7 +31,10 @@ let package = Package(
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP2", package: "swift-nio-http2"),
         .product(name: "NIOHPACK", package: "swift-nio-http2"),
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "GRPCEchoSupport",
       ]
     ),
     // The ceiling: a plain SwiftNIO server answering ExampleService.Visit, no framework.
@@ -45,10 +48,17 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    // The gRPC echo method and its raw-bytes coders, shared by the server and the load client.
+    .target(
+      name: "GRPCEchoSupport",
+      dependencies: [.product(name: "GRPCCore", package: "grpc-swift-2")],
+      swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
+    ),
     // grpc-swift-2's unary echo over its HTTP/2 NIO transport, with a raw-bytes serializer.
     .executableTarget(
       name: "grpc-echo-server",
       dependencies: [
+        "GRPCEchoSupport",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
         .product(name: "NIOCore", package: "swift-nio"),

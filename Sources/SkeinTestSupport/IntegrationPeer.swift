@@ -91,3 +91,21 @@ public struct IntegrationError: Error, CustomStringConvertible {
   /// The message.
   public var description: String { message }
 }
+
+extension IntegrationPeer {
+  /// Apache Thrift's compiler (`thrift`, Debian's thrift-compiler) and its Python library
+  /// (Debian's python3-thrift, importable from `/usr/bin/python3`).
+  public static let apacheThrift = IntegrationPeer(
+    name: "Apache Thrift (thrift-compiler, python3-thrift)",
+    needs: [
+      ("thrift", [], nil),
+      (
+        "python3", ["/usr/bin/python3"],
+        { python in
+          let result = try? ProcessResult.runBlocking(python, ["-c", "import thrift"])
+          return result?.status == 0 ? nil : "\(python) cannot import thrift (python3-thrift)"
+        }
+      ),
+    ]
+  )
+}

@@ -10,10 +10,24 @@ public struct ProcessResult: Sendable {
   /// Standard error, decoded as UTF-8.
   public var errorOutput: String
 
-  /// Runs `executable` with `arguments` and waits for it to exit.
+  /// Runs `executable` with `arguments` and waits for it to exit, on a thread of its own: a
+  /// test that blocked a concurrency thread this long would starve the tests running beside it.
+  public static func run(_ executable: String, _ arguments: [String]) async throws
+    -> ProcessResult
+  {
+    try await withCheckedThrowingContinuation { continuation in
+      Thread {
+        continuation.resume(with: Result { try runBlocking(executable, arguments) })
+      }.start()
+    }
+  }
+
+  /// Runs `executable` with `arguments` and blocks until it exits; for synchronous contexts.
   ///
   /// Output is drained while the program runs, so a chatty program cannot block on a full pipe.
-  public static func run(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
+  public static func runBlocking(_ executable: String, _ arguments: [String]) throws
+    -> ProcessResult
+  {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -41,8 +55,10 @@ public struct ProcessResult: Sendable {
 
   /// Runs a program and throws, with its error output, unless it exits with status 0.
   @discardableResult
-  public static func check(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
-    let result = try run(executable, arguments)
+  public static func check(_ executable: String, _ arguments: [String]) async throws
+    -> ProcessResult
+  {
+    let result = try await run(executable, arguments)
     guard result.status == 0 else {
       throw IntegrationError(
         message:

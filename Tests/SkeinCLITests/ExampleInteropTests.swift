@@ -8,28 +8,16 @@ import Testing
 // Python library (TFramedTransport + TBinaryProtocol) on both sides, and a server killed with
 // SIGKILL in the middle of a call.
 
-let pythonThrift = IntegrationPeer(
-  name: "Apache Thrift (thrift-compiler, python3-thrift)",
-  needs: [
-    ("thrift", [], nil),
-    (
-      "python3", ["/usr/bin/python3"],
-      { python in
-        let result = try? ProcessResult.run(python, ["-c", "import thrift"])
-        return result?.status == 0 ? nil : "\(python) cannot import thrift (python3-thrift)"
-      }
-    ),
-  ]
-)
+let pythonThrift = IntegrationPeer.apacheThrift
 
 /// Python code generated from demo/idl by Apache Thrift's compiler, once per run.
-let pythonExample = Result { () throws -> (python: String, script: String, generated: String) in
+let pythonExample = Task { () throws -> (python: String, script: String, generated: String) in
   let root = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
   let generated = FileManager.default.temporaryDirectory
     .appending(path: "skein-example-\(UUID().uuidString)").path
   try FileManager.default.createDirectory(atPath: generated, withIntermediateDirectories: true)
-  try ProcessResult.check(
+  try await ProcessResult.check(
     try pythonThrift.executable("thrift"),
     ["-r", "--gen", "py", "-out", generated, root.appending(path: "demo/idl/example.thrift").path]
   )
@@ -58,9 +46,12 @@ struct ExampleInteropTests {
     .enabled(if: pythonThrift.shouldRun, Comment(rawValue: pythonThrift.skipReason))
   )
   func pythonClientCallsSkein() async throws {
-    let (python, script, generated) = try pythonExample.get()
+    let (python, script, generated) = try await pythonExample.value
     let (server, port) = try await startSkeinServer()
-    let result = try ProcessResult.check(python, [script, generated, "client", String(port), "py"])
+    let result = try await ProcessResult.check(
+      python,
+      [script, generated, "client", String(port), "py"]
+    )
     #expect(result.output.contains("resp=hello, py"))
     #expect(result.output.contains("log_id=python-log-id"), "the LogID Python sent is echoed")
     server.signal()
@@ -72,12 +63,12 @@ struct ExampleInteropTests {
     .enabled(if: pythonThrift.shouldRun, Comment(rawValue: pythonThrift.skipReason))
   )
   func skeinCallsPythonServer() async throws {
-    let (python, script, generated) = try pythonExample.get()
+    let (python, script, generated) = try await pythonExample.value
     let server = try RunningProcess(python, [script, generated, "server"])
     defer { server.signal(SIGKILL) }
     let line = try await server.waitForLine(containing: "PORT ")
     let port = String(line.split(separator: " ").last ?? "")
-    let call = try ProcessResult.check(
+    let call = try await ProcessResult.check(
       try skeinExecutable(),
       [
         "example", "call", "--port", port, "--name", "skein", "--count", "40", "--concurrency", "4",
@@ -90,7 +81,7 @@ struct ExampleInteropTests {
     for key in ["seconds", "qps", "p50_ms", "p99_ms", "p999_ms"] {
       #expect(report?[key] is Double, "\(key) in \(call.output)")
     }
-    let single = try ProcessResult.check(
+    let single = try await ProcessResult.check(
       try skeinExecutable(),
       ["example", "call", "--port", port, "--name", "skein"]
     )
@@ -125,15 +116,18 @@ struct ExampleInteropTests {
   }
 
   @Test("bad options get a clear error and no crash")
-  func badOptions() throws {
+  func badOptions() async throws {
     let skein = try skeinExecutable()
-    let noPort = try ProcessResult.run(skein, ["example", "call", "--name", "x"])
+    let noPort = try await ProcessResult.run(skein, ["example", "call", "--name", "x"])
     #expect(noPort.status != 0)
     #expect(noPort.errorOutput.contains("Missing expected argument '--port <port>'"))
-    let badPort = try ProcessResult.run(skein, ["example", "serve", "--port", "70000"])
+    let badPort = try await ProcessResult.run(skein, ["example", "serve", "--port", "70000"])
     #expect(badPort.status != 0)
     #expect(badPort.errorOutput.contains("--port must be 0-65535"))
-    let refused = try ProcessResult.run(skein, ["example", "call", "--port", "1", "--name", "x"])
+    let refused = try await ProcessResult.run(
+      skein,
+      ["example", "call", "--port", "1", "--name", "x"]
+    )
     #expect(refused.status != 0)
     #expect(refused.output.contains("connect_failed"))
   }

@@ -11,19 +11,7 @@ import Testing
 // (Skein's deterministic mode), which is what makes bytes comparable.
 
 /// Apache Thrift's compiler and Python library.
-let apacheThrift = IntegrationPeer(
-  name: "Apache Thrift (thrift-compiler, python3-thrift)",
-  needs: [
-    ("thrift", [], nil),
-    (
-      "python3", ["/usr/bin/python3"],
-      { python in
-        let result = try? ProcessResult.run(python, ["-c", "import thrift"])
-        return result?.status == 0 ? nil : "\(python) cannot import thrift (python3-thrift)"
-      }
-    ),
-  ]
-)
+let apacheThrift = IntegrationPeer.apacheThrift
 
 /// Python's side of the exchange, run once for all tests.
 struct PythonPeer: Sendable {
@@ -33,9 +21,9 @@ struct PythonPeer: Sendable {
   /// What Python encoded, by corpus name.
   let encoded: [String: [UInt8]]
 
-  static let shared = Result { try PythonPeer() }
+  static let shared = Task { try await PythonPeer() }
 
-  private init() throws {
+  private init() async throws {
     let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     let thrift = try apacheThrift.executable("thrift")
     python = try apacheThrift.executable("python3")
@@ -44,11 +32,11 @@ struct PythonPeer: Sendable {
       FileManager.default.temporaryDirectory
       .appending(path: "skein-interop-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: generated, withIntermediateDirectories: true)
-    try ProcessResult.check(
+    try await ProcessResult.check(
       thrift,
       ["--gen", "py", "-out", generated, here.appending(path: "interop.thrift").path]
     )
-    let output = try ProcessResult.check(python, [script, generated, "encode"]).output
+    let output = try await ProcessResult.check(python, [script, generated, "encode"]).output
     var encoded: [String: [UInt8]] = [:]
     for line in output.split(separator: "\n") {
       let parts = line.split(separator: " ")
@@ -69,12 +57,12 @@ struct PythonPeer: Sendable {
   }
 
   /// Has Python decode what Skein wrote; returns Python's verdict per name.
-  func check(_ written: [(String, [UInt8])]) throws -> [String: String] {
+  func check(_ written: [(String, [UInt8])]) async throws -> [String: String] {
     // Tests run in parallel: each check gets its own file.
     let file = generated + "/from-skein-\(UUID().uuidString).txt"
     let text = written.map { "\($0.0) \($0.1.hex)\n" }.joined()
     try Data(text.utf8).write(to: URL(fileURLWithPath: file))
-    let result = try ProcessResult.run(python, [script, generated, "check", file])
+    let result = try await ProcessResult.run(python, [script, generated, "check", file])
     var verdicts: [String: String] = [:]
     for line in result.output.split(separator: "\n") {
       guard let space = line.firstIndex(of: " ") else { continue }
@@ -231,8 +219,8 @@ struct EchoHandler: Echo {
 )
 struct InteropTests {
   @Test("Skein decodes what Apache Thrift encodes, and encodes the same bytes", arguments: corpus)
-  func pythonToSkein(entry: Entry) throws {
-    let peer = try PythonPeer.shared.get()
+  func pythonToSkein(entry: Entry) async throws {
+    let peer = try await PythonPeer.shared.value
     let pythonBytes = try peer.bytes(entry.name)
     #expect(try entry.decode(pythonBytes) == nil)
     let skeinBytes = entry.encode()
@@ -240,9 +228,9 @@ struct InteropTests {
   }
 
   @Test("Apache Thrift decodes what Skein encodes")
-  func skeinToPython() throws {
-    let peer = try PythonPeer.shared.get()
-    let verdicts = try peer.check(corpus.map { ($0.name, $0.encode()) })
+  func skeinToPython() async throws {
+    let peer = try await PythonPeer.shared.value
+    let verdicts = try await peer.check(corpus.map { ($0.name, $0.encode()) })
     for entry in corpus {
       #expect(
         verdicts[entry.name] == "ok",
@@ -253,7 +241,7 @@ struct InteropTests {
 
   @Test("Calls, replies, oneway, exceptions and old headers match Apache Thrift's")
   func messages() async throws {
-    let peer = try PythonPeer.shared.get()
+    let peer = try await PythonPeer.shared.value
     let processor = ThriftProcessor(EchoProcessor(EchoHandler()))
     var toPython: [(String, [UInt8])] = []
 
@@ -315,7 +303,7 @@ struct InteropTests {
     #expect(Array(buffer: writer.buffer).hex == (try peer.bytes("msg_app_exception")).hex)
     toPython.append(("msg_app_exception", Array(buffer: writer.buffer)))
 
-    let verdicts = try peer.check(toPython)
+    let verdicts = try await peer.check(toPython)
     for (name, _) in toPython {
       #expect(verdicts[name] == "ok", "\(name): \(verdicts[name] ?? "no verdict")")
     }

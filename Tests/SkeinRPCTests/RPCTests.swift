@@ -87,13 +87,14 @@ struct RPCTests {
   @Test("a slow handler makes the call time out on time")
   func timeout() async throws {
     let server = try await RunningServer.start(TestHandler(recorder: Recorder()))
-    let client = try makeClient([server.address], timeout: .milliseconds(100))
+    let client = try makeClient([server.address], timeout: .milliseconds(300))
+    let service = TestServiceClient(client)
+    // Connect first, so the measured call spends its budget waiting for the reply.
+    _ = try await service.call(req: Request(text: "warm"))
     let started = ContinuousClock.now
-    let error = await rpcError {
-      _ = try await TestServiceClient(client).call(req: Request(delayMs: 2000))
-    }
+    let error = await rpcError { _ = try await service.call(req: Request(delayMs: 3000)) }
     #expect(error?.code == .timeout)
-    #expect(ContinuousClock.now - started < .seconds(1))
+    #expect(ContinuousClock.now - started < .milliseconds(1500))
     await client.shutdown()
     await server.stop()
   }
@@ -108,6 +109,7 @@ struct RPCTests {
     )
     let client = try makeClient([server.address], timeout: .seconds(5), connections: 1)
     let service = TestServiceClient(client)
+    _ = try await service.call(req: Request(text: "warm"))
     async let first = service.call(req: Request(text: "slow", delayMs: 400))
     try await Task.sleep(for: .milliseconds(50))
     // A caller whose own caller left it 100 ms: the deadline it inherits wins over 5 s.
@@ -125,7 +127,7 @@ struct RPCTests {
     #expect(try await first.text == "slow")
     // The queued call reached the server after its deadline: refused, never run.
     try await Task.sleep(for: .milliseconds(100))
-    #expect(recorder.runs == 1)
+    #expect(recorder.runs == 2, "the warm-up and the slow call ran; the queued one did not")
     await client.shutdown()
     await server.stop()
   }
@@ -216,8 +218,10 @@ struct RPCTests {
       try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run() }
         let service = TestServiceClient(client)
+        _ = try await service.call(req: Request(text: "warm"))
         let inFlight = Task { try await service.call(req: Request(text: "drained", delayMs: 300)) }
-        try await Task.sleep(for: .milliseconds(100))
+        // Shut down once the handler is running: the call is then truly in flight.
+        while recorder.runs < 2 { try await Task.sleep(for: .milliseconds(5)) }
         trigger.triggerGracefulShutdown()
         #expect(try await inFlight.value.text == "drained")
         try await group.waitForAll()

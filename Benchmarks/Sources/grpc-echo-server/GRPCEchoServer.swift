@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import GRPCCore
+import GRPCEchoSupport
 import GRPCNIOTransportHTTP2
 import NIOCore
 import NIOPosix
@@ -57,37 +58,17 @@ struct GRPCEchoServer: ParsableCommand {
 
 /// The echo service: one unary method registered by hand with raw-bytes coders.
 struct EchoService: RegistrableRPCService {
-  /// `/skein.bench.Echo/Visit`, the path the load client calls.
-  static let visit = MethodDescriptor(fullyQualifiedService: "skein.bench.Echo", method: "Visit")
-
-  /// The bytes put before the request in every reply.
-  static let greeting = Array("hello, ".utf8)
-
   func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
     router.registerHandler(
-      forMethod: Self.visit,
+      forMethod: GRPCEcho.visit,
       deserializer: RawBytesDeserializer(),
       serializer: RawBytesSerializer()
     ) { request, _ in
       // What generated code does for a unary method: collapse the stream to one message.
       let single = try await ServerRequest(stream: request)
-      var reply = Self.greeting
+      var reply = GRPCEcho.greeting
       reply.append(contentsOf: single.message)
       return StreamingServerResponse(single: ServerResponse(message: reply))
     }
-  }
-}
-
-/// Sends a message's bytes as they are.
-struct RawBytesSerializer: MessageSerializer {
-  func serialize<Bytes: GRPCContiguousBytes>(_ message: [UInt8]) throws -> Bytes {
-    Bytes(message)
-  }
-}
-
-/// Receives a message's bytes as they are.
-struct RawBytesDeserializer: MessageDeserializer {
-  func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> [UInt8] {
-    serializedMessageBytes.withUnsafeBytes { Array($0) }
   }
 }

@@ -63,10 +63,13 @@ struct CodecBenchmark: ParsableCommand {
         folder.appendingPathComponent("thrift-codec-bench").path,
         [String(iterations)]
       )
-      let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] ?? [:]
+      let object =
+        try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] ?? [:]
       peer = object.compactMapValues { ($0 as? NSNumber)?.doubleValue }
       if let peerBytes = peer?["bytes"], Int(peerBytes) != size {
-        throw PeerError("the C++ peer encoded \(Int(peerBytes)) bytes, Skein \(size): not the same message")
+        throw PeerError(
+          "the C++ peer encoded \(Int(peerBytes)) bytes, Skein \(size): not the same message"
+        )
       }
     }
 
@@ -85,14 +88,18 @@ struct CodecBenchmark: ParsableCommand {
       return
     }
 
-    print("Codec: ExampleRequest, \(size) bytes (1 KiB Name, 10-entry Base.Extra), best of 5 rounds of \(iterations)")
+    print(
+      "Codec: ExampleRequest, \(size) bytes (1 KiB Name, 10-entry Base.Extra), best of 5 rounds of \(iterations)"
+    )
     print("")
     print("                                     encode ns   encode MB/s   decode ns   decode MB/s")
     func row(_ name: String, _ encode: Double, _ decode: Double) {
       print(
         name.padding(toLength: 34, withPad: " ", startingAt: 0)
-          + padded(fixed(encode), 12) + padded(fixed(megabytesPerSecond(bytes: size, nanoseconds: encode), 0), 14)
-          + padded(fixed(decode), 12) + padded(fixed(megabytesPerSecond(bytes: size, nanoseconds: decode), 0), 14)
+          + padded(fixed(encode), 12)
+          + padded(fixed(megabytesPerSecond(bytes: size, nanoseconds: encode), 0), 14)
+          + padded(fixed(decode), 12)
+          + padded(fixed(megabytesPerSecond(bytes: size, nanoseconds: decode), 0), 14)
       )
     }
     row("Skein (Swift)", encodeNanoseconds, decodeNanoseconds)

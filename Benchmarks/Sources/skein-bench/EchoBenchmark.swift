@@ -21,7 +21,13 @@ struct EchoBenchmark: AsyncParsableCommand {
       """
   )
 
-  @Option(help: "Servers, comma separated: skein, nio, thrift-cpp, grpc, grpc-nio-executor.")
+  @Option(
+    help: """
+      Servers, comma separated: skein, nio, thrift-cpp, grpc, and two variants for checks: \
+      grpc-nio-executor (the gRPC server on NIO's executor), grpc-swift-client (the gRPC \
+      server driven by grpc-swift-2's own client).
+      """
+  )
   var servers = "skein,nio,thrift-cpp,grpc"
 
   @Option(help: "Calls in flight, comma separated; one run per value.")
@@ -35,6 +41,9 @@ struct EchoBenchmark: AsyncParsableCommand {
 
   @Option(help: "Seconds of warm-up before each timed run.")
   var warmup = 1.0
+
+  @Option(help: "Timed runs per server and level; the tables show the median by QPS.")
+  var rounds = 1
 
   @Option(help: "Most connections per run; calls beyond are pipelined on them.")
   var maxConnections = 64
@@ -82,8 +91,10 @@ struct EchoBenchmark: AsyncParsableCommand {
   func run() async throws {
     let servers = try selectedServers()
     let levels = try concurrencies()
-    guard payload >= 0, seconds > 0, warmup >= 0, maxConnections > 0 else {
-      throw ValidationError("--payload, --seconds, --warmup and --max-connections must be positive")
+    guard payload >= 0, seconds > 0, warmup >= 0, maxConnections > 0, rounds > 0 else {
+      throw ValidationError(
+        "--payload, --seconds, --warmup, --rounds and --max-connections must be positive"
+      )
     }
     let settings = ServerSettings(
       skeinPath: skeinPath,
@@ -100,14 +111,50 @@ struct EchoBenchmark: AsyncParsableCommand {
     )
     defer { client.shutdown() }
 
-    var outcomes: [ServerOutcome] = []
-    for server in servers {
-      outcomes.append(await measure(server, settings: settings, levels: levels, client: client))
+    // Every selected server is started first and runs stay interleaved (each level, each
+    // round, each server in turn), so a noisy neighbour skews one server less than another.
+    var outcomes = servers.map(ServerOutcome.init(server:))
+    var running: [(index: Int, process: ServerProcess, port: Int)] = []
+    defer { for entry in running { entry.process.stop() } }
+    for (index, server) in servers.enumerated() {
+      if let (process, port) = start(server, settings: settings, outcome: &outcomes[index]) {
+        running.append((index, process, port))
+      }
+    }
+    for level in levels {
+      for round in 1...rounds {
+        for entry in running where entry.process.isRunning {
+          let name = outcomes[entry.index].server.rawValue
+          progress("\(name): concurrency \(level), round \(round) of \(rounds)…")
+          do {
+            let result = try await client.run(
+              wire: outcomes[entry.index].server.wire,
+              port: entry.port,
+              serverPID: entry.process.pid,
+              concurrency: level
+            )
+            outcomes[entry.index].runs.append(result)
+            progress("  \(fixed(result.qps, 0)) calls/s")
+            if let error = result.firstError {
+              progress("  errors: \(result.errors), first: \(error)")
+            }
+          } catch {
+            outcomes[entry.index].runs.append(RunResult(failedAt: level, "\(error)"))
+            progress("  failed: \(error)")
+          }
+          if !entry.process.isRunning {
+            let reason = "exited during the runs: \(entry.process.logTail())"
+            outcomes[entry.index].stopped = reason
+            progress("\(name) \(reason)")
+          }
+        }
+      }
     }
     let report = EchoReport(
       payload: payload,
       seconds: seconds,
       warmup: warmup,
+      rounds: rounds,
       maxConnections: maxConnections,
       levels: levels,
       outcomes: outcomes,
@@ -115,6 +162,8 @@ struct EchoBenchmark: AsyncParsableCommand {
         "thrift-cpp: TNonblockingServer, \(thriftIOThreads) IO thread(s), "
           + "\(thriftWorkers) worker thread(s)",
         "nio: \(nioThreads) event loop thread(s); load client: 1 event loop thread",
+        "grpc, grpc-nio-executor: grpc-swift-2 server, 2 event loops; load client speaks "
+          + "HTTP/2 itself (one stream per call)",
       ]
     )
     if json {
@@ -124,21 +173,19 @@ struct EchoBenchmark: AsyncParsableCommand {
     }
   }
 
-  /// Starts `server`, runs every concurrency level against it, stops it.
-  private func measure(
+  /// Starts `server` and waits until it listens; on failure, records why in `outcome`.
+  private func start(
     _ server: EchoServer,
     settings: ServerSettings,
-    levels: [Int],
-    client: LoadClient
-  ) async -> ServerOutcome {
-    var outcome = ServerOutcome(server: server)
+    outcome: inout ServerOutcome
+  ) -> (ServerProcess, Int)? {
     let launch: ServerLaunch
     do {
       launch = try settings.launch(server)
     } catch {
       outcome.unavailable = "\(error)"
       progress("\(server.rawValue): not available: \(error)")
-      return outcome
+      return nil
     }
     outcome.command = launch.commandLine
     let process: ServerProcess
@@ -152,38 +199,21 @@ struct EchoBenchmark: AsyncParsableCommand {
       )
     } catch {
       outcome.unavailable = "could not start: \(error)"
-      progress("\(server.rawValue): \(outcome.unavailable!)")
-      return outcome
+      progress("\(server.rawValue): could not start: \(error)")
+      return nil
     }
-    defer { process.stop() }
     do {
       try process.waitUntilListening(port: port, timeout: 20)
     } catch {
+      process.stop()
       outcome.unavailable = "\(error)"
       progress("\(server.rawValue): \(error)")
-      return outcome
+      return nil
     }
-    for level in levels {
-      progress("\(server.rawValue): concurrency \(level)…")
-      do {
-        let result = try await client.run(
-          wire: server.wire,
-          port: port,
-          serverPID: process.pid,
-          concurrency: level
-        )
-        outcome.runs.append(result)
-        if let error = result.firstError { progress("  errors: \(result.errors), first: \(error)") }
-      } catch {
-        outcome.runs.append(RunResult(failedAt: level, "\(error)"))
-        progress("  failed: \(error)")
-      }
-      if !process.isRunning {
-        progress("\(server.rawValue) exited: \(process.logTail())")
-        break
-      }
-    }
-    return outcome
+    progress(
+      "\(server.rawValue): \(launch.commandLine.replacingOccurrences(of: "{port}", with: String(port)))"
+    )
+    return (process, port)
   }
 }
 
@@ -214,6 +244,14 @@ struct RunResult: Sendable {
   var serverRSSKiB: Int?
   /// The load client's CPU over the window, percent of one core.
   var clientCPU: Double?
+  /// CPU the whole machine used over the window (all processes), percent of one core.
+  var machineCPU: Double?
+
+  /// CPU used by processes other than the server and the client: the noise of the run.
+  var otherCPU: Double? {
+    guard let machineCPU, let serverCPU, let clientCPU else { return nil }
+    return max(0, machineCPU - serverCPU - clientCPU)
+  }
 
   /// A run that could not be done.
   init(failedAt concurrency: Int, _ reason: String) {
@@ -236,9 +274,11 @@ struct ServerOutcome: Sendable {
   var server: EchoServer
   /// Why it could not be measured at all, if so.
   var unavailable: String?
+  /// Why it stopped answering part way, if it did.
+  var stopped: String?
   /// How it was started.
   var command: String?
-  /// One per concurrency level.
+  /// Every run, each round of each concurrency level.
   var runs: [RunResult] = []
 
   /// Creates an outcome with nothing measured yet.
@@ -246,9 +286,16 @@ struct ServerOutcome: Sendable {
     self.server = server
   }
 
-  /// The run at `concurrency`, if it produced figures.
+  /// The measured runs at `concurrency`, by increasing QPS.
+  func rounds(at concurrency: Int) -> [RunResult] {
+    runs.filter { $0.concurrency == concurrency && $0.measured }.sorted { $0.qps < $1.qps }
+  }
+
+  /// The run at `concurrency` with the median QPS (the lower one of an even count), if any
+  /// produced figures.
   func run(at concurrency: Int) -> RunResult? {
-    runs.first { $0.concurrency == concurrency && $0.measured }
+    let measured = rounds(at: concurrency)
+    return measured.isEmpty ? nil : measured[(measured.count - 1) / 2]
   }
 }
 
@@ -281,6 +328,17 @@ final class LoadClient: Sendable {
     serverPID: Int32,
     concurrency: Int
   ) async throws -> RunResult {
+    if wire == .grpcSwiftClient {
+      return try await GRPCSwiftClientLoad.run(
+        port: port,
+        serverPID: serverPID,
+        concurrency: concurrency,
+        payload: payload,
+        warmup: warmup,
+        seconds: seconds,
+        eventLoopGroup: group
+      )
+    }
     let loop = group.next()
     let connections = min(concurrency, maxConnections)
     let depths = (0..<connections).map {
@@ -349,6 +407,9 @@ final class LoadClient: Sendable {
       }
       if let start = run.clientCPUStart, let end = run.clientCPUEnd {
         result.clientCPU = (end - start) / result.windowSeconds * 100
+      }
+      if let start = run.machineCPUStart, let end = run.machineCPUEnd {
+        result.machineCPU = (end - start) / result.windowSeconds * 100
       }
       result.serverRSSKiB = rss
       return result

@@ -6,6 +6,7 @@ struct EchoReport {
   var payload: Int
   var seconds: Double
   var warmup: Double
+  var rounds: Int
   var maxConnections: Int
   var levels: [Int]
   var outcomes: [ServerOutcome]
@@ -49,7 +50,13 @@ struct EchoReport {
         let text = ">= \(fixed(target, 1))"
         if let reason = missing(.skein, at: level) ?? missing(other, at: level) {
           verdicts.append(
-            Verdict(name: name, concurrency: level, value: nil, target: text, status: "n/a: \(reason)")
+            Verdict(
+              name: name,
+              concurrency: level,
+              value: nil,
+              target: text,
+              status: "n/a: \(reason)"
+            )
           )
           continue
         }
@@ -97,6 +104,8 @@ struct EchoReport {
       "Echo: ExampleService.Visit, \(payload)-byte Name, closed loop, \(fixed(seconds)) s timed "
         + "after \(fixed(warmup)) s warm-up, \(ProcessInfo.processInfo.activeProcessorCount) cores"
     )
+    if rounds > 1 { print("  \(rounds) rounds per server and level; rows show the median by QPS") }
+    print("  CPU% is of one core; other CPU% is what the rest of the machine used meanwhile")
     for note in notes { print("  " + note) }
     for level in levels {
       let connections = min(level, maxConnections)
@@ -111,7 +120,7 @@ struct EchoReport {
         "server".padding(toLength: 19, withPad: " ", startingAt: 0)
           + padded("QPS", 9) + padded("p50 ms", 9) + padded("p99 ms", 9) + padded("p999 ms", 9)
           + padded("srv CPU%", 10) + padded("srv RSS MiB", 12) + padded("cli CPU%", 10)
-          + padded("errors", 8)
+          + padded("other CPU%", 11) + padded("errors", 8)
       )
       for outcome in outcomes {
         let label = outcome.server.rawValue.padding(toLength: 19, withPad: " ", startingAt: 0)
@@ -119,16 +128,14 @@ struct EchoReport {
           print(label + "not available: " + reason)
           continue
         }
-        guard let run = outcome.runs.first(where: { $0.concurrency == level }) else {
-          print(label + "not run (the server stopped)")
+        guard let run = outcome.run(at: level) else {
+          let failure = outcome.runs.last { $0.concurrency == level }?.firstError
+          print(label + "failed: " + (failure ?? outcome.stopped ?? "not run"))
           continue
         }
-        guard let latency = run.latency else {
-          print(label + "failed: " + (run.firstError ?? "unknown"))
-          continue
-        }
+        let latency = run.latency!
         func milliseconds(_ nanoseconds: UInt64) -> String {
-          padded(fixed(Double(nanoseconds) / 1e6, 3), 9)
+          padded(String(format: "%.3f", Double(nanoseconds) / 1e6), 9)
         }
         print(
           label + padded(fixed(run.qps, 0), 9) + milliseconds(latency.p50)
@@ -136,20 +143,26 @@ struct EchoReport {
             + padded(run.serverCPU.map { fixed($0, 1) } ?? "?", 10)
             + padded(run.serverRSSKiB.map { fixed(Double($0) / 1024, 1) } ?? "?", 12)
             + padded(run.clientCPU.map { fixed($0, 1) } ?? "?", 10)
+            + padded(run.otherCPU.map { fixed($0, 1) } ?? "?", 11)
             + padded(String(run.errors), 8)
         )
+        if rounds > 1 {
+          let all = outcome.rounds(at: level).map { fixed($0.qps, 0) }.joined(separator: ", ")
+          print("    QPS of the rounds: \(all)")
+        }
         if let error = run.firstError { print("    first error: \(error)") }
       }
     }
     print("")
     print("Targets")
     for verdict in verdicts() {
-      let value = verdict.value.map { fixed($0, 2) } ?? "-"
+      let value = verdict.value.map { String(format: "%.2f", $0) } ?? "-"
       print(
         "  "
           + "\(verdict.name) at concurrency \(verdict.concurrency)"
           .padding(toLength: 44, withPad: " ", startingAt: 0)
-          + padded(value, 7) + "   target " + verdict.target.padding(
+          + padded(value, 7) + "   target "
+          + verdict.target.padding(
             toLength: 7,
             withPad: " ",
             startingAt: 0
@@ -165,11 +178,16 @@ struct EchoReport {
       var entry: [String: Any] = ["available": outcome.unavailable == nil]
       if let reason = outcome.unavailable { entry["reason"] = reason }
       if let command = outcome.command { entry["command"] = command }
-      entry["runs"] = outcome.runs.map { run -> [String: Any] in
+      if let stopped = outcome.stopped { entry["stopped"] = stopped }
+      entry["runs"] = levels.compactMap { level -> [String: Any]? in
+        guard
+          let run = outcome.run(at: level) ?? outcome.runs.last(where: { $0.concurrency == level })
+        else { return nil }
         var object: [String: Any] = [
           "concurrency": run.concurrency,
           "connections": run.connections,
           "errors": run.errors,
+          "rounds_qps": outcome.rounds(at: level).map(\.qps),
         ]
         if let latency = run.latency {
           object["qps"] = run.qps
@@ -185,6 +203,7 @@ struct EchoReport {
         if let cpu = run.serverCPU { object["server_cpu_percent"] = cpu }
         if let rss = run.serverRSSKiB { object["server_rss_kib"] = rss }
         if let cpu = run.clientCPU { object["client_cpu_percent"] = cpu }
+        if let cpu = run.otherCPU { object["other_cpu_percent"] = cpu }
         return object
       }
       servers[outcome.server.rawValue] = entry
@@ -203,6 +222,7 @@ struct EchoReport {
       "payload_bytes": payload,
       "seconds": seconds,
       "warmup_seconds": warmup,
+      "rounds": rounds,
       "max_connections": maxConnections,
       "concurrency": levels,
       "cores": ProcessInfo.processInfo.activeProcessorCount,

@@ -12,12 +12,16 @@ enum EchoServer: String, CaseIterable, Sendable {
   case grpc
   /// The same gRPC server with NIO's event loops installed as Swift's global executor.
   case grpcNIOExecutor = "grpc-nio-executor"
+  /// The `grpc` server driven by grpc-swift-2's own client (one connection, a task per call)
+  /// instead of the load client: a cross-check of the gRPC figures.
+  case grpcSwiftClient = "grpc-swift-client"
 
   /// The wire protocol the load client speaks to this server.
   var wire: Wire {
     switch self {
     case .skein, .nio, .thriftCpp: .thrift
     case .grpc, .grpcNIOExecutor: .grpc
+    case .grpcSwiftClient: .grpcSwiftClient
     }
   }
 
@@ -27,6 +31,8 @@ enum EchoServer: String, CaseIterable, Sendable {
     case thrift
     /// gRPC over HTTP/2 (plaintext), unary `/skein.bench.Echo/Visit`.
     case grpc
+    /// The same calls made through grpc-swift-2's `GRPCClient`.
+    case grpcSwiftClient
   }
 }
 
@@ -82,8 +88,11 @@ struct ServerSettings: Sendable {
         executable: folder.appendingPathComponent("thrift-echo-server").path,
         arguments: ["{port}", String(thriftIOThreads), String(thriftWorkers)]
       )
-    case .grpc:
-      return ServerLaunch(executable: try sibling("grpc-echo-server"), arguments: ["--port", "{port}"])
+    case .grpc, .grpcSwiftClient:
+      return ServerLaunch(
+        executable: try sibling("grpc-echo-server"),
+        arguments: ["--port", "{port}"]
+      )
     case .grpcNIOExecutor:
       return ServerLaunch(
         executable: try sibling("grpc-echo-server"),
@@ -110,7 +119,10 @@ struct ServerSettings: Sendable {
     if buildSkein {
       _ = try PeerProcess.run(
         "/usr/bin/env",
-        ["swift", "build", "-c", "release", "--product", "skein", "--package-path", mainPackage.path]
+        [
+          "swift", "build", "-c", "release", "--product", "skein", "--package-path",
+          mainPackage.path,
+        ]
       )
     }
     let path = skeinPath ?? mainPackage.appendingPathComponent(".build/release/skein").path

@@ -1,3 +1,4 @@
+import GRPCEchoSupport
 import NIOCore
 import NIOHPACK
 import NIOHTTP2
@@ -17,7 +18,7 @@ struct GRPCVisitRequest: Sendable {
     headers = HPACKHeaders([
       (":method", "POST"),
       (":scheme", "http"),
-      (":path", "/skein.bench.Echo/Visit"),
+      (":path", GRPCEcho.path),
       (":authority", "127.0.0.1:\(port)"),
       ("content-type", "application/grpc"),
       ("te", "trailers"),
@@ -28,7 +29,7 @@ struct GRPCVisitRequest: Sendable {
     message.writeInteger(UInt32(name.count))
     message.writeBytes(name)
     self.message = message
-    let reply = Array("hello, ".utf8) + name
+    let reply = GRPCEcho.greeting + name
     var expected = ByteBuffer()
     expected.writeInteger(UInt8(0))
     expected.writeInteger(UInt32(reply.count))
@@ -101,7 +102,9 @@ final class GRPCLoadHandler: ChannelInboundHandler {
     inFlight += 1
     run.callStarted()
     context.write(
-      wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .headers(.init(headers: request.headers)))),
+      wrapOutboundOut(
+        HTTP2Frame(streamID: stream, payload: .headers(.init(headers: request.headers)))
+      ),
       promise: nil
     )
     context.write(
@@ -148,7 +151,12 @@ final class GRPCLoadHandler: ChannelInboundHandler {
           throw LoadError("headers on stream \(frame.streamID), which no call has")
         }
         if headers.endStream {
-          try finish(slot, stream: Int32(frame.streamID), trailers: headers.headers, context: context)
+          try finish(
+            slot,
+            stream: Int32(frame.streamID),
+            trailers: headers.headers,
+            context: context
+          )
         } else if replies[slot] != nil, headers.headers.first(name: ":status") != "200" {
           throw LoadError("HTTP status \(headers.headers.first(name: ":status") ?? "none")")
         }

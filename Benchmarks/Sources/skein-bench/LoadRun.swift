@@ -47,6 +47,10 @@ final class LoadRun: @unchecked Sendable {
   private(set) var clientCPUStart: Double?
   private(set) var clientCPUEnd: Double?
 
+  /// Busy CPU seconds of the whole machine at the start and the end of the timed window.
+  private(set) var machineCPUStart: Double?
+  private(set) var machineCPUEnd: Double?
+
   /// Creates a run whose connections will use `eventLoop`.
   init(eventLoop: any EventLoop, serverPID: Int32, expectedCalls: Int) {
     self.eventLoop = eventLoop
@@ -73,6 +77,7 @@ final class LoadRun: @unchecked Sendable {
     latencies.removeAll(keepingCapacity: true)
     serverCPUStart = ProcessStats.cpuSeconds(String(serverPID))
     clientCPUStart = ProcessStats.cpuSeconds("self")
+    machineCPUStart = ProcessStats.machineBusySeconds()
     windowStart = monotonicNanoseconds()
     phase = .measuring
   }
@@ -83,6 +88,7 @@ final class LoadRun: @unchecked Sendable {
     windowEnd = monotonicNanoseconds()
     serverCPUEnd = ProcessStats.cpuSeconds(String(serverPID))
     clientCPUEnd = ProcessStats.cpuSeconds("self")
+    machineCPUEnd = ProcessStats.machineBusySeconds()
     phase = .draining
     finishDrainIfDone()
   }

@@ -91,13 +91,27 @@ enum ProcessStats {
     return (user + system) / ticksPerSecond
   }
 
+  /// CPU seconds every core of the machine spent busy (user, nice, system, irq, softirq)
+  /// since boot, from the first line of `/proc/stat`.
+  static func machineBusySeconds() -> Double? {
+    guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+      let line = stat.split(separator: "\n").first, line.hasPrefix("cpu ")
+    else { return nil }
+    let ticks = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+    guard ticks.count >= 7 else { return nil }
+    // user nice system idle iowait irq softirq
+    return (ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]) / ticksPerSecond
+  }
+
   /// Resident set size in KiB (`VmRSS`).
   static func residentKiB(_ pid: String) -> Int? {
     guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else {
       return nil
     }
     for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-      return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+      return Int(
+        line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? ""
+      )
     }
     return nil
   }

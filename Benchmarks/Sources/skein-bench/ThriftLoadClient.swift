@@ -106,7 +106,9 @@ final class ThriftLoadHandler: ChannelInboundHandler {
         fullChecksLeft -= 1
         let response = try ExampleServiceMethods.VisitResult(from: &reader).get()
         guard response.resp == request.expectedResp else {
-          throw LoadError("wrong Resp: \(response.resp.prefix(40))… (\(response.resp.utf8.count) bytes)")
+          throw LoadError(
+            "wrong Resp: \(response.resp.prefix(40))… (\(response.resp.utf8.count) bytes)"
+          )
         }
         replySize = frame.readableBytes
       } else if frame.readableBytes != replySize {

@@ -101,20 +101,21 @@ final class ClientConnection: Sendable {
       try await mapErrors { try await written.futureResult.get() }
       return nil
     }
+    let remaining = deadline - .now
+    guard remaining > .zero else {
+      throw RPCError(.timeout, "the deadline passed before the request to \(address) was sent")
+    }
     let reply = eventLoop.makePromise(of: ByteBuffer.self)
     let dispatcher = self.dispatcher
-    let remaining = deadline - .now
-    let timeout = eventLoop.scheduleTask(in: .nanoseconds(max(0, remaining.nanoseconds))) {
-      dispatcher.value.fail(
-        sequenceID,
-        RPCError(.timeout, "no reply from \(self.address) within \(remaining)")
-      )
-    }
-    channel.writeAndFlush(
-      OutboundCall(sequenceID: sequenceID, frame: frame, reply: reply),
-      promise: nil
+    // The dispatcher starts the timeout when it registers the call, on the loop: a timer
+    // started here could fire before the call is registered and be lost.
+    let call = OutboundCall(
+      sequenceID: sequenceID,
+      frame: frame,
+      reply: reply,
+      timeout: .nanoseconds(remaining.nanoseconds)
     )
-    defer { timeout.cancel() }
+    channel.writeAndFlush(call, promise: nil)
     return try await withTaskCancellationHandler {
       try await mapErrors { try await reply.futureResult.get() }
     } onCancel: {
@@ -156,6 +157,8 @@ struct OutboundCall: Sendable {
   var sequenceID: Int32
   var frame: ByteBuffer
   var reply: EventLoopPromise<ByteBuffer>?
+  /// How long to wait for the reply.
+  var timeout: TimeAmount?
 }
 
 /// Keeps the replies awaited on one connection by sequence id and completes each when its
@@ -167,7 +170,7 @@ final class ReplyDispatcher: ChannelDuplexHandler {
 
   private let address: InstanceAddress
   private let limits: ThriftLimits
-  private var waiting: [Int32: EventLoopPromise<ByteBuffer>] = [:]
+  private var waiting: [Int32: (reply: EventLoopPromise<ByteBuffer>, timer: Scheduled<Void>?)] = [:]
   private var closedError: RPCError?
 
   init(address: InstanceAddress, limits: ThriftLimits) {
@@ -182,10 +185,21 @@ final class ReplyDispatcher: ChannelDuplexHandler {
       promise?.fail(closedError)
       return
     }
-    if let reply = call.reply {
-      waiting[call.sequenceID] = reply
-    }
     let sequenceID = call.sequenceID
+    if let reply = call.reply {
+      let timer = call.timeout.map { timeout in
+        context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+          self.fail(
+            sequenceID,
+            RPCError(
+              .timeout,
+              "no reply from \(self.address) within \(timeout.nanoseconds / 1_000_000) ms"
+            )
+          )
+        }
+      }
+      waiting[sequenceID] = (reply, timer)
+    }
     let written = promise ?? context.eventLoop.makePromise()
     let address = self.address
     written.futureResult.assumeIsolated().whenFailure { error in
@@ -204,7 +218,10 @@ final class ReplyDispatcher: ChannelDuplexHandler {
       return
     }
     // A reply nobody waits for is one whose call timed out or was cancelled: dropped.
-    waiting.removeValue(forKey: header.sequenceID)?.succeed(frame)
+    if let call = waiting.removeValue(forKey: header.sequenceID) {
+      call.timer?.cancel()
+      call.reply.succeed(frame)
+    }
   }
 
   func channelInactive(context: ChannelHandlerContext) {
@@ -228,13 +245,18 @@ final class ReplyDispatcher: ChannelDuplexHandler {
 
   /// Fails one awaited reply (timeout, cancellation, write failure).
   func fail(_ sequenceID: Int32, _ error: RPCError) {
-    waiting.removeValue(forKey: sequenceID)?.fail(error)
+    guard let call = waiting.removeValue(forKey: sequenceID) else { return }
+    call.timer?.cancel()
+    call.reply.fail(error)
   }
 
   private func failAll(_ error: RPCError) {
     if closedError == nil { closedError = error }
     let failed = waiting
     waiting.removeAll()
-    for promise in failed.values { promise.fail(error) }
+    for call in failed.values {
+      call.timer?.cancel()
+      call.reply.fail(error)
+    }
   }
 }

@@ -137,17 +137,14 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
     let maxConcurrent = max(1, configuration.maxConcurrentCallsPerConnection)
     do {
       try await connection.executeThenClose { requests, replies in
-        try await withThrowingTaskGroup(of: Void.self) { group in
-          var inFlight = 0
+        // A discarding group frees each finished call at once; the limiter bounds how many
+        // run, so a fast client meets the socket's backpressure instead of growing this process.
+        let limiter = CallLimiter(limit: maxConcurrent)
+        try await withThrowingDiscardingTaskGroup { group in
           for try await request in requests.cancelOnGracefulShutdown() {
-            if inFlight >= maxConcurrent {
-              // Wait for a call to finish before taking more: the socket's backpressure then
-              // slows the client instead of this process growing without bound.
-              try await group.next()
-              inFlight -= 1
-            }
-            inFlight += 1
+            await limiter.acquire()
             group.addTask {
+              defer { limiter.release() }
               let interceptor = ServerCallInterceptor(
                 identity: self.configuration.identity,
                 remote: remote,
@@ -164,8 +161,8 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
               }
             }
           }
-          // Requests stop on close or graceful shutdown; the calls in flight still reply.
-          try await group.waitForAll()
+          // Requests stop on close or graceful shutdown; the calls in flight still reply
+          // before the group returns.
         }
       }
     } catch {
