@@ -55,7 +55,7 @@ struct EchoBenchmark: AsyncParsableCommand {
   var buildSkein = false
 
   @Option(help: "IO threads of the Apache Thrift C++ TNonblockingServer.")
-  var thriftIOThreads = 1
+  var thriftIOThreads = 2
 
   @Option(help: "Worker threads of the C++ server (0: process calls on the IO threads).")
   var thriftWorkers = 0
