@@ -251,6 +251,7 @@ public struct ExampleServiceProcessor<Handler: ExampleService>: ThriftService {
   public static var methodNames: [String] { ["Visit"] }
 
   /// Finds the method by name and hands it to the visitor.
+  @inlinable
   public func dispatch<Visitor: ThriftMethodVisitor>(method: String, to visitor: Visitor) async throws -> Visitor.Output? {
     let handler = self.handler
     switch method {

@@ -100,6 +100,9 @@ struct ServiceEmitter {
       out.line("\(access) static var methodNames: [String] { [\(names)] }")
       out.line()
       out.line("/// Finds the method by name and hands it to the visitor.")
+      // Inlinable so a server specializes dispatch for its visitor: no runtime generic
+      // lookups per call. Internal code is specialized within its own module anyway.
+      if access != "internal" { out.line("@inlinable") }
       out.block(
         "\(access) func dispatch<Visitor: ThriftMethodVisitor>(method: String, to visitor: Visitor) async throws -> Visitor.Output?"
       ) { out in

@@ -9,6 +9,7 @@ public struct Endpoint<Method: ThriftMethod>: Sendable {
   public let call: @Sendable (CallContext, Method.Args) async throws -> Method.Result
 
   /// Wraps a closure as an endpoint.
+  @inlinable
   public init(_ call: @escaping @Sendable (CallContext, Method.Args) async throws -> Method.Result)
   {
     self.call = call
@@ -64,6 +65,7 @@ public struct MiddlewareChain: Sendable {
   }
 
   /// `endpoint` wrapped by every middleware, the first listed outermost.
+  @inlinable
   public func wrap<Method: ThriftMethod>(_ endpoint: Endpoint<Method>) -> Endpoint<Method> {
     middlewares.reversed().reduce(endpoint) { next, middleware in
       Endpoint { context, args in try await middleware.handle(args, context: context, next: next) }

@@ -1,6 +1,7 @@
 import Synchronization
 
 /// Counts calls running at once and makes the next one wait while the limit is reached.
+@usableFromInline
 final class CallLimiter: Sendable {
   private struct State {
     var running = 0
@@ -10,11 +11,13 @@ final class CallLimiter: Sendable {
   private let limit: Int
   private let state = Mutex(State())
 
+  @usableFromInline
   init(limit: Int) {
     self.limit = max(1, limit)
   }
 
   /// Takes a slot, waiting for one to free up when all are taken.
+  @usableFromInline
   func acquire() async {
     let admitted = state.withLock { state in
       guard state.running < limit else { return false }
@@ -37,6 +40,7 @@ final class CallLimiter: Sendable {
   }
 
   /// Frees a slot, handing it straight to the longest waiter if there is one.
+  @usableFromInline
   func release() {
     let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
       if state.waiting.isEmpty {

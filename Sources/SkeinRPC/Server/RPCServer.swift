@@ -51,9 +51,11 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
   public let chain: MiddlewareChain
   /// The address the server listens on (with the real port when 0 was asked for).
   public let localAddress: InstanceAddress
-  private let service: Handler
-  private let listener: NIOAsyncChannel<NIOAsyncChannel<ReceivedFrame, ByteBuffer>, Never>
-  private let logger: Logger
+  // Internal but inlinable: `run()` is specialized for the handler type in the caller's module,
+  // which keeps runtime generic-metadata lookups off the per-call path.
+  @usableFromInline let service: Handler
+  @usableFromInline let listener: NIOAsyncChannel<NIOAsyncChannel<ReceivedFrame, Never>, Never>
+  @usableFromInline let logger: Logger
 
   /// Binds a server; call ``run()`` to serve.
   ///
@@ -82,9 +84,7 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
             ByteToMessageHandler(ThriftFrameDecoder(maxFrameSize: maxFrameSize)),
             ArrivalStamper()
           )
-          return try NIOAsyncChannel<ReceivedFrame, ByteBuffer>(
-            wrappingChannelSynchronously: channel
-          )
+          return try NIOAsyncChannel<ReceivedFrame, Never>(wrappingChannelSynchronously: channel)
         }
       }
     let address = listener.channel.localAddress
@@ -106,7 +106,7 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
     configuration: Configuration,
     chain: MiddlewareChain,
     localAddress: InstanceAddress,
-    listener: NIOAsyncChannel<NIOAsyncChannel<ReceivedFrame, ByteBuffer>, Never>,
+    listener: NIOAsyncChannel<NIOAsyncChannel<ReceivedFrame, Never>, Never>,
     logger: Logger
   ) {
     self.service = service
@@ -118,6 +118,7 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
   }
 
   /// Serves until the task is cancelled or a graceful shutdown drains it.
+  @inlinable
   public func run() async throws {
     try await listener.executeThenClose { connections in
       try await withThrowingDiscardingTaskGroup { group in
@@ -129,14 +130,16 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
   }
 
   /// Reads requests off one connection and answers each in its own task.
-  private func serve(_ connection: NIOAsyncChannel<ReceivedFrame, ByteBuffer>) async {
+  @inlinable
+  func serve(_ connection: NIOAsyncChannel<ReceivedFrame, Never>) async {
     let peer = connection.channel.remoteAddress
     let remote = peer.flatMap { address in
       address.port.map { InstanceAddress(host: address.ipAddress ?? "?", port: $0) }
     }
     let maxConcurrent = max(1, configuration.maxConcurrentCallsPerConnection)
     do {
-      try await connection.executeThenClose { requests, replies in
+      let replies = ReplyWriter(channel: connection.channel)
+      try await connection.executeThenClose { requests, _ in
         // A discarding group frees each finished call at once; the limiter bounds how many
         // run, so a fast client meets the socket's backpressure instead of growing this process.
         let limiter = CallLimiter(limit: maxConcurrent)
@@ -151,12 +154,12 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
                 chain: self.chain,
                 received: request.received
               )
-              let processor = ThriftProcessor(
-                self.service,
-                limits: self.configuration.limits,
+              let processor = ThriftProcessor(self.service, limits: self.configuration.limits)
+              if let reply = await processor.process(
+                request.frame,
+                framed: true,
                 interceptor: interceptor
-              )
-              if let reply = await processor.process(request.frame, framed: true) {
+              ) {
                 try await replies.write(reply)
               }
             }
@@ -164,6 +167,7 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
           // Requests stop on close or graceful shutdown; the calls in flight still reply
           // before the group returns.
         }
+        await replies.drain()
       }
     } catch {
       logger.debug(
@@ -175,9 +179,10 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
 }
 
 /// A request frame and when it came off the socket.
+@usableFromInline
 struct ReceivedFrame: Sendable {
-  var frame: ByteBuffer
-  var received: ContinuousClock.Instant
+  @usableFromInline var frame: ByteBuffer
+  @usableFromInline var received: ContinuousClock.Instant
 }
 
 /// Stamps each frame with its arrival time, so a request that waits in the server (behind

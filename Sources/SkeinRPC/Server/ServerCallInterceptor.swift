@@ -3,16 +3,31 @@ public import SkeinThrift
 /// Runs the server's middleware chain around each call the processor decodes: builds the
 /// call's context from the message header and the request's `Base`, makes it the handler's
 /// ``CallContext/current``, and fills the response's `BaseResp`.
+@usableFromInline
 struct ServerCallInterceptor: ThriftCallInterceptor {
   /// The serving service and cluster: the `to` half of every route.
-  let identity: ServiceIdentity
+  @usableFromInline let identity: ServiceIdentity
   /// The connection's peer.
-  let remote: InstanceAddress?
+  @usableFromInline let remote: InstanceAddress?
   /// The chain, outermost first.
-  let chain: MiddlewareChain
+  @usableFromInline let chain: MiddlewareChain
   /// When the request came off the socket: the caller's budget started then.
-  let received: ContinuousClock.Instant
+  @usableFromInline let received: ContinuousClock.Instant
 
+  @inlinable
+  init(
+    identity: ServiceIdentity,
+    remote: InstanceAddress?,
+    chain: MiddlewareChain,
+    received: ContinuousClock.Instant
+  ) {
+    self.identity = identity
+    self.remote = remote
+    self.chain = chain
+    self.received = received
+  }
+
+  @inlinable
   func intercept<Method: ThriftMethod>(
     _ method: Method.Type,
     args: Method.Args,
@@ -34,6 +49,7 @@ struct ServerCallInterceptor: ThriftCallInterceptor {
 
   /// The context a request carries: who calls (`Base.Caller` and its cluster), its LogID and
   /// the caller's remaining budget turned into a local deadline.
+  @usableFromInline
   func makeContext(header: ThriftMessageHeader, base: ThriftBase?) -> CallContext {
     let extra = base?.extra ?? [:]
     let caller = base.flatMap { try? ServiceName($0.caller) } ?? ServiceName.unknown

@@ -50,6 +50,26 @@ public struct ThriftProcessor<Service: ThriftService>: Sendable {
   ///   - framed: Whether the reply starts with its frame length.
   /// - Returns: The reply's bytes, or `nil` when none is due.
   public func process(_ request: ByteBuffer, framed: Bool) async -> ByteBuffer? {
+    if let interceptor {
+      return await process(request, framed: framed, interceptor: interceptor)
+    }
+    return await process(request, framed: framed, interceptor: Optional<DirectCall>.none)
+  }
+
+  /// Handles one request with `interceptor` around the call; generic so that a server's
+  /// interceptor, handler and methods compile into one specialized path.
+  ///
+  /// - Parameters:
+  ///   - request: The request's bytes.
+  ///   - framed: Whether the reply starts with its frame length.
+  ///   - interceptor: Runs around the call; `nil` calls the handler directly.
+  /// - Returns: The reply's bytes, or `nil` when none is due.
+  @inlinable
+  public func process<Interceptor: ThriftCallInterceptor>(
+    _ request: ByteBuffer,
+    framed: Bool,
+    interceptor: Interceptor?
+  ) async -> ByteBuffer? {
     var reader = ThriftBinaryReader(buffer: request, limits: limits)
     guard let header = try? reader.readMessageBegin() else { return nil }
     let reply = ReplyBuilder(header: header, framed: framed, limits: limits)
@@ -102,14 +122,24 @@ public protocol ThriftCallInterceptor: Sendable {
 
 /// Writes the reply to one request: its header fields, its framing, and no reply at all for
 /// oneway calls.
-private struct ReplyBuilder: Sendable {
-  let header: ThriftMessageHeader
-  let framed: Bool
-  let limits: ThriftLimits
+@usableFromInline
+struct ReplyBuilder: Sendable {
+  @usableFromInline let header: ThriftMessageHeader
+  @usableFromInline let framed: Bool
+  @usableFromInline let limits: ThriftLimits
 
+  @inlinable
+  init(header: ThriftMessageHeader, framed: Bool, limits: ThriftLimits) {
+    self.header = header
+    self.framed = framed
+    self.limits = limits
+  }
+
+  @inlinable
   var isOneway: Bool { header.type == .oneway }
 
   /// A reply message carrying `result`; an exception if the reply is too large to frame.
+  @inlinable
   func reply<Method: ThriftMethod>(_ method: Method.Type, _ result: Method.Result) -> ByteBuffer? {
     if isOneway || Method.isOneway { return nil }
     return build { writer in
@@ -118,6 +148,7 @@ private struct ReplyBuilder: Sendable {
   }
 
   /// An `EXCEPTION` message, or `nil` for a oneway call.
+  @usableFromInline
   func exception(_ exception: ThriftApplicationException) -> ByteBuffer? {
     if isOneway { return nil }
     return build { writer in
@@ -125,7 +156,8 @@ private struct ReplyBuilder: Sendable {
     }
   }
 
-  private func build(_ write: (inout ThriftBinaryWriter) -> Void) -> ByteBuffer? {
+  @inlinable
+  func build(_ write: (inout ThriftBinaryWriter) -> Void) -> ByteBuffer? {
     var writer = ThriftBinaryWriter(capacity: 256)
     guard framed else {
       write(&writer)
@@ -153,14 +185,23 @@ private struct ReplyBuilder: Sendable {
 
 /// Decodes a method's arguments, runs its handler (through the interceptor) and encodes the
 /// reply.
-private struct ReplyingVisitor: ThriftMethodVisitor {
+@usableFromInline
+struct ReplyingVisitor<Interceptor: ThriftCallInterceptor>: ThriftMethodVisitor {
   /// The reply to send; `nil` when none is due (a oneway call).
-  typealias Output = ByteBuffer?
+  @usableFromInline typealias Output = ByteBuffer?
 
-  let reader: ThriftBinaryReader
-  let reply: ReplyBuilder
-  let interceptor: (any ThriftCallInterceptor)?
+  @usableFromInline let reader: ThriftBinaryReader
+  @usableFromInline let reply: ReplyBuilder
+  @usableFromInline let interceptor: Interceptor?
 
+  @inlinable
+  init(reader: ThriftBinaryReader, reply: ReplyBuilder, interceptor: Interceptor?) {
+    self.reader = reader
+    self.reply = reply
+    self.interceptor = interceptor
+  }
+
+  @inlinable
   func visit<Method: ThriftMethod>(
     _ method: Method.Type,
     handler: @escaping @Sendable (Method.Args) async throws -> Method.Result
@@ -197,6 +238,20 @@ private struct ReplyingVisitor: ThriftMethodVisitor {
         ?? ThriftApplicationException(.internalError, "\(error)")
       return reply.exception(exception)
     }
+  }
+}
+
+/// The interceptor type of a processor that calls handlers directly; never instantiated.
+public struct DirectCall: ThriftCallInterceptor {
+  /// Calls the handler.
+  @inlinable
+  public func intercept<Method: ThriftMethod>(
+    _ method: Method.Type,
+    args: Method.Args,
+    header: ThriftMessageHeader,
+    handler: @escaping @Sendable (Method.Args) async throws -> Method.Result
+  ) async throws -> Method.Result {
+    try await handler(args)
   }
 }
 

@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
 import Logging
-import NIOCore
-import NIOPosix
 import ServiceLifecycle
 import SkeinDemoIDL
 import SkeinExample
@@ -56,7 +54,6 @@ struct ExampleCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-      useEventLoopsAsGlobalExecutor()
       let identity = try ServiceIdentity(name: ServiceName(service), cluster: Cluster(cluster))
       let logger = Logger(label: "skein.example")
       let server = try await RPCServer.bind(
@@ -158,11 +155,4 @@ struct ExampleCommand: AsyncParsableCommand {
       if report.errors == report.calls { throw ExitCode.failure }
     }
   }
-}
-
-/// Makes NIO's event loops Swift concurrency's global executor, so a handler task starts and
-/// finishes on the loop that read its frame and writes its reply, without two thread hops per
-/// call. Installed when a command starts serving or calling, before it creates any task.
-func useEventLoopsAsGlobalExecutor() {
-  _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 }
