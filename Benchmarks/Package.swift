@@ -2,9 +2,13 @@
 // Skein's benchmarks, kept out of the main package so `swift test` stays light. Peers (Apache
 // Thrift C++, a plain SwiftNIO server, grpc-swift-2) are built here, never in the main package.
 //
-//   cd Benchmarks && swift run -c release skein-bench codec
-//   cd Benchmarks && swift build -c release --scratch-path .build-bench \
-//     && .build-bench/release/skein-bench echo
+//   cd Benchmarks && swift build -c release --scratch-path .build-bench
+//   .build-bench/release/skein-bench codec
+//   .build-bench/release/skein-bench echo            # skein, nio, thrift-cpp, grpc; see --help
+//
+// `echo` starts its servers itself: nio-echo-server and grpc-echo-server from this build, the
+// C++ peer through Peers/thrift-cpp/build.sh, and ../.build/release/skein (built in the main
+// package with `swift build -c release --product skein`; --build-skein does it).
 
 import PackageDescription
 

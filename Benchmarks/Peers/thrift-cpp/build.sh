@@ -3,7 +3,7 @@
 # from the demo IDL with Debian's thrift-compiler and links against libthrift-dev.
 #   thrift-codec-bench   the codec peer of `skein-bench codec`
 #   thrift-echo-server   TNonblockingServer serving ExampleService, for `skein-bench echo`
-# A peer is rebuilt only when its sources or the IDL are newer than the binary.
+# A peer is rebuilt only when its source, this script or the IDL is newer than the binary.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
@@ -28,10 +28,10 @@ if stale "$out/gen-cpp/ExampleService.cpp" "${idl[@]}"; then
 fi
 types=("$out/gen-cpp/base_types.cpp" "$out/gen-cpp/example_types.cpp")
 
-if stale "$out/thrift-codec-bench" "$here/codec_bench.cpp" "${idl[@]}"; then
+if stale "$out/thrift-codec-bench" "$here/codec_bench.cpp" "$here/build.sh" "${idl[@]}"; then
   g++ -O2 -std=c++17 -I"$out/gen-cpp" -o "$out/thrift-codec-bench" "$here/codec_bench.cpp" "${types[@]}" -lthrift
 fi
-if stale "$out/thrift-echo-server" "$here/echo_server.cpp" "${idl[@]}"; then
+if stale "$out/thrift-echo-server" "$here/echo_server.cpp" "$here/build.sh" "${idl[@]}"; then
   g++ -O2 -std=c++17 -pthread -I"$out/gen-cpp" -o "$out/thrift-echo-server" "$here/echo_server.cpp" \
     "$out/gen-cpp/ExampleService.cpp" "${types[@]}" -lthriftnb -lthrift -levent
 fi

@@ -13,11 +13,21 @@ struct EchoBenchmark: AsyncParsableCommand {
     commandName: "echo",
     abstract: "RPC load test: Skein vs plain SwiftNIO, Apache Thrift C++ and grpc-swift-2.",
     discussion: """
-      Each server runs as its own process on a free loopback port. For each concurrency C the
-      client keeps C calls in flight over min(C, --max-connections) connections (several per
-      connection, pipelined, when C is larger), warms up, then measures for --seconds.
-      Server CPU is utime+stime from /proc/PID/stat over the timed window (100% = one core);
-      RSS is VmRSS at its end. Client CPU is this process over the same window.
+      Each server runs as its own process on a free loopback port. For each concurrency C \
+      the client keeps C calls in flight over min(C, --max-connections) connections \
+      (several per connection, pipelined, when C is larger), warms up, then measures for \
+      --seconds. Server CPU is utime+stime from /proc/PID/stat over the timed window \
+      (100% = one core); RSS is VmRSS at its end. Client CPU is this process over the same \
+      window; other CPU is what the rest of the machine used meanwhile (noise).
+
+      Build everything first, then run:
+        cd Benchmarks && swift build -c release --scratch-path .build-bench
+        .build-bench/release/skein-bench echo
+        .build-bench/release/skein-bench echo --servers skein,nio --rounds 3
+
+      The skein row needs ../.build/release/skein (swift build -c release --product skein \
+      in the main package, or --build-skein); without it the row says why and the rest \
+      goes on.
       """
   )
 
@@ -123,8 +133,18 @@ struct EchoBenchmark: AsyncParsableCommand {
     }
     for level in levels {
       for round in 1...rounds {
-        for entry in running where entry.process.isRunning {
+        for entry in running {
           let name = outcomes[entry.index].server.rawValue
+          guard entry.process.isRunning else {
+            if outcomes[entry.index].stopped == nil {
+              let reason =
+                "exited (\(entry.process.exitDescription)) during the runs: "
+                + entry.process.logTail()
+              outcomes[entry.index].stopped = reason
+              progress("\(name) \(reason)")
+            }
+            continue
+          }
           progress("\(name): concurrency \(level), round \(round) of \(rounds)…")
           do {
             let result = try await client.run(
@@ -142,11 +162,6 @@ struct EchoBenchmark: AsyncParsableCommand {
             outcomes[entry.index].runs.append(RunResult(failedAt: level, "\(error)"))
             progress("  failed: \(error)")
           }
-          if !entry.process.isRunning {
-            let reason = "exited during the runs: \(entry.process.logTail())"
-            outcomes[entry.index].stopped = reason
-            progress("\(name) \(reason)")
-          }
         }
       }
     }
@@ -158,19 +173,38 @@ struct EchoBenchmark: AsyncParsableCommand {
       maxConnections: maxConnections,
       levels: levels,
       outcomes: outcomes,
-      notes: [
-        "thrift-cpp: TNonblockingServer, \(thriftIOThreads) IO thread(s), "
-          + "\(thriftWorkers) worker thread(s)",
-        "nio: \(nioThreads) event loop thread(s); load client: 1 event loop thread",
-        "grpc, grpc-nio-executor: grpc-swift-2 server, 2 event loops; load client speaks "
-          + "HTTP/2 itself (one stream per call)",
-      ]
+      notes: notes(for: servers)
     )
     if json {
       print(try report.json())
     } else {
       report.printTables()
     }
+  }
+
+  /// How the selected servers and the client were configured, for the report.
+  private func notes(for servers: [EchoServer]) -> [String] {
+    var notes = ["load client: 1 event loop thread, calls pipelined per connection"]
+    if servers.contains(.thriftCpp) {
+      notes.append(
+        "thrift-cpp: TNonblockingServer, \(thriftIOThreads) IO thread(s), "
+          + "\(thriftWorkers) worker thread(s)"
+      )
+    }
+    if servers.contains(.nio) { notes.append("nio: \(nioThreads) event loop thread(s)") }
+    if servers.contains(where: { $0.wire == .grpc }) {
+      notes.append(
+        "grpc: grpc-swift-2 server on NIO's default event loops (one per core); the load "
+          + "client speaks HTTP/2 itself, one stream per call"
+      )
+    }
+    if servers.contains(.grpcSwiftClient) {
+      notes.append(
+        "grpc-swift-client: the grpc server driven by grpc-swift-2's GRPCClient instead "
+          + "(one connection, one task per call in flight)"
+      )
+    }
+    return notes
   }
 
   /// Starts `server` and waits until it listens; on failure, records why in `outcome`.
@@ -236,6 +270,8 @@ struct RunResult: Sendable {
   var windowSeconds = 0.0
   /// Calls that failed.
   var errors = 0
+  /// Replies that overtook an earlier call on their connection (Thrift servers only).
+  var overtaking = 0
   /// Why the first one failed, or why the run could not happen.
   var firstError: String?
   /// The server's CPU over the window, percent of one core.
@@ -303,9 +339,13 @@ struct ServerOutcome: Sendable {
 final class LoadClient: Sendable {
   /// The client's only thread.
   private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+  /// Bytes of `Name` per call.
   let payload: Int
+  /// Seconds of each timed window.
   let seconds: Double
+  /// Seconds of warm-up before it.
   let warmup: Double
+  /// Most connections per run.
   let maxConnections: Int
 
   /// Creates the client and its thread.
@@ -401,6 +441,7 @@ final class LoadClient: Sendable {
       result.qps = Double(run.latencies.count) / max(result.windowSeconds, 1e-9)
       result.latency = LatencySummary(sorting: &run.latencies)
       result.errors = run.errors
+      result.overtaking = run.overtaking
       result.firstError = run.firstError
       if let start = run.serverCPUStart, let end = run.serverCPUEnd {
         result.serverCPU = (end - start) / result.windowSeconds * 100

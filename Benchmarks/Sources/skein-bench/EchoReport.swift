@@ -3,13 +3,21 @@ import Foundation
 /// The results of `skein-bench echo`: a table per concurrency level, then Skein's ratios to
 /// the other servers against the project's targets, or all of it as one JSON object.
 struct EchoReport {
+  /// Bytes of `Name` per call.
   var payload: Int
+  /// Seconds of each timed window.
   var seconds: Double
+  /// Seconds of warm-up before each.
   var warmup: Double
+  /// Timed runs per server and level.
   var rounds: Int
+  /// Most connections per run.
   var maxConnections: Int
+  /// The concurrency levels, in the order run.
   var levels: [Int]
+  /// One per selected server, in the order selected.
   var outcomes: [ServerOutcome]
+  /// How the servers and the client were configured.
   var notes: [String]
 
   /// One target of the project and how this run compares with it.
@@ -150,6 +158,9 @@ struct EchoReport {
           let all = outcome.rounds(at: level).map { fixed($0.qps, 0) }.joined(separator: ", ")
           print("    QPS of the rounds: \(all)")
         }
+        if run.overtaking > 0 {
+          print("    replies out of call order on a connection: \(run.overtaking)")
+        }
         if let error = run.firstError { print("    first error: \(error)") }
       }
     }
@@ -187,6 +198,7 @@ struct EchoReport {
           "concurrency": run.concurrency,
           "connections": run.connections,
           "errors": run.errors,
+          "replies_out_of_order": run.overtaking,
           "rounds_qps": outcome.rounds(at: level).map(\.qps),
         ]
         if let latency = run.latency {

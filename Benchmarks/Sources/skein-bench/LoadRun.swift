@@ -35,6 +35,9 @@ final class LoadRun: @unchecked Sendable {
   private(set) var errors = 0
   /// The first failure, to show in the results.
   private(set) var firstError: String?
+  /// Replies (in the timed window) that overtook a call sent earlier on the same connection:
+  /// zero for a server that answers each connection in order.
+  var overtaking = 0
   /// Calls started and not yet finished or failed.
   private(set) var inFlight = 0
   /// The timed window, monotonic nanoseconds.
@@ -75,6 +78,7 @@ final class LoadRun: @unchecked Sendable {
   func beginMeasuring() {
     eventLoop.preconditionInEventLoop()
     latencies.removeAll(keepingCapacity: true)
+    overtaking = 0
     serverCPUStart = ProcessStats.cpuSeconds(String(serverPID))
     clientCPUStart = ProcessStats.cpuSeconds("self")
     machineCPUStart = ProcessStats.machineBusySeconds()
@@ -195,6 +199,17 @@ struct CallSlots {
   func slot(forThriftID id: Int32) -> Int? {
     let slot = Int(id & 0xffff)
     return slot < ids.count && ids[slot] == id ? slot : nil
+  }
+
+  /// Whether a call sent before `slot`'s is still in flight, i.e. a reply for `slot` now
+  /// overtakes it. Checked only for up to 32 slots, where the scan is cheap.
+  func isOvertaking(_ slot: Int) -> Bool {
+    guard ids.count > 1, ids.count <= 32 else { return false }
+    let sent = sentAt[slot]
+    for other in 0..<ids.count where other != slot && ids[other] != -1 && sentAt[other] < sent {
+      return true
+    }
+    return false
   }
 
   /// Marks `slot` idle and returns its call's latency in nanoseconds.

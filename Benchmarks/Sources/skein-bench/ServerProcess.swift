@@ -6,41 +6,60 @@ import Foundation
 
 /// A benchmark server running as a child process, with what Linux reports about it: CPU time
 /// from `/proc/PID/stat` and resident memory from `/proc/PID/status`.
+///
+/// Started with `posix_spawn` rather than Foundation's `Process`, whose children inherit the
+/// spawning thread's blocked signals (SIGTERM among them), so a server could not be stopped
+/// gracefully; here the child starts with no signal blocked and default dispositions.
 final class ServerProcess {
   /// The name shown in the results.
   let name: String
-  /// The running process.
-  private let process: Process
+  /// The server's process id.
+  let pid: pid_t
   /// Where the server's stdout and stderr go, so a failure can quote them.
-  let logURL: URL
+  let logPath: String
+  /// The wait status once the process has exited and been reaped.
+  private var exitStatus: Int32?
 
   /// Starts `executable` with `arguments`, its output sent to a log file.
   init(name: String, executable: String, arguments: [String]) throws {
     self.name = name
-    logURL = FileManager.default.temporaryDirectory
-      .appendingPathComponent("skein-bench-\(name)-\(getpid()).log")
-    _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-    let log = try FileHandle(forWritingTo: logURL)
-    process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.standardOutput = log
-    process.standardError = log
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    try? log.close()
-  }
+    logPath = NSTemporaryDirectory() + "/skein-bench-\(name)-\(getpid()).log"
 
-  /// The server's process id.
-  var pid: Int32 { process.processIdentifier }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var noSignals = sigset_t()
+    sigemptyset(&noSignals)
+    posix_spawnattr_setsigmask(&attributes, &noSignals)
+    var allSignals = sigset_t()
+    sigfillset(&allSignals)
+    posix_spawnattr_setsigdefault(&attributes, &allSignals)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { for argument in argv { free(argument) } }
+    var child = pid_t()
+    let result = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
+    guard result == 0 else {
+      throw PeerError("could not start \(executable): \(String(cString: strerror(result)))")
+    }
+    pid = child
+  }
 
   /// Waits until the server accepts TCP connections on `port`; throws if it exits first or
   /// does not listen within `timeout` seconds.
   func waitUntilListening(port: Int, timeout: Double) throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
-      guard process.isRunning else {
-        throw PeerError("\(name) exited with \(process.terminationStatus): \(logTail())")
+      guard isRunning else {
+        throw PeerError("\(name) exited (\(exitDescription)): \(logTail())")
       }
       if canConnect(port: port) { return }
       usleep(20_000)
@@ -50,25 +69,43 @@ final class ServerProcess {
 
   /// The last lines the server printed, on one line.
   func logTail(maxCharacters: Int = 400) -> String {
-    let text = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+    let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
     let flat = text.split(whereSeparator: \.isNewline).joined(separator: " | ")
     return flat.isEmpty ? "(no output)" : String(flat.suffix(maxCharacters))
   }
 
-  /// Whether the process is still running.
-  var isRunning: Bool { process.isRunning }
-
-  /// Stops the server: SIGTERM, then SIGKILL if it is still there after two seconds.
-  func stop() {
-    guard process.isRunning else { return }
-    kill(pid, SIGTERM)
-    let deadline = Date().addingTimeInterval(2)
-    while process.isRunning, Date() < deadline { usleep(10_000) }
-    if process.isRunning {
-      kill(pid, SIGKILL)
-      process.waitUntilExit()
+  /// Whether the process is still running (reaps it once it has exited).
+  var isRunning: Bool {
+    guard exitStatus == nil else { return false }
+    var status: Int32 = 0
+    if waitpid(pid, &status, WNOHANG) == pid {
+      exitStatus = status
+      return false
     }
-    try? FileManager.default.removeItem(at: logURL)
+    return true
+  }
+
+  /// How the process ended, from its wait status.
+  var exitDescription: String {
+    guard let status = exitStatus else { return "running" }
+    let signal = status & 0x7f
+    return signal == 0 ? "status \((status >> 8) & 0xff)" : "signal \(signal)"
+  }
+
+  /// Stops the server: SIGTERM, then SIGKILL if it is still there after three seconds.
+  func stop() {
+    if isRunning {
+      kill(pid, SIGTERM)
+      let deadline = Date().addingTimeInterval(3)
+      while isRunning, Date() < deadline { usleep(10_000) }
+      if isRunning {
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, 0)
+        exitStatus = status
+      }
+    }
+    unlink(logPath)
   }
 }
 
