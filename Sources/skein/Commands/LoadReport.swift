@@ -31,7 +31,7 @@ struct LoadReport {
             let began = ContinuousClock.now
             do {
               let response = try await call()
-              part.latencies.append((ContinuousClock.now - began).nanoseconds)
+              part.latencies.append(Int64((ContinuousClock.now - began) / .nanoseconds(1)))
               if part.firstResult == nil { part.firstResult = response }
             } catch {
               part.errors += 1
@@ -59,7 +59,7 @@ struct LoadReport {
     }
     total.latencies.sort()
     let elapsed = ContinuousClock.now - start
-    total.seconds = Double(elapsed.nanoseconds) / 1e9
+    total.seconds = elapsed / .seconds(1)
     return total
   }
 
@@ -94,12 +94,5 @@ struct LoadReport {
     }
     if let firstError { lines.append("first error: \(firstError)") }
     return lines.joined(separator: "\n")
-  }
-}
-
-extension Duration {
-  /// Whole nanoseconds.
-  var nanoseconds: Int64 {
-    components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
   }
 }
