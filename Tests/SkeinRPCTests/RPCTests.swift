@@ -190,6 +190,25 @@ struct RPCTests {
     await client.shutdown()
   }
 
+  @Test("an idle connection is closed, and the next call opens a new one")
+  func idleReaping() async throws {
+    let server = try await RunningServer.start(TestHandler(recorder: Recorder()))
+    let client = try makeClient([server.address], idleTimeout: .milliseconds(200))
+    let service = TestServiceClient(client)
+    _ = try await service.call(req: Request(text: "one"))
+    #expect(client.poolLoad()[server.address]?.connections == 1)
+    #expect(client.poolLoad()[server.address]?.pendingCalls == 0)
+    let deadline = ContinuousClock.now + .seconds(5)
+    while client.poolLoad()[server.address]?.connections != 0, ContinuousClock.now < deadline {
+      try await Task.sleep(for: .milliseconds(50))
+    }
+    #expect(client.poolLoad()[server.address]?.connections == 0)
+    #expect(try await service.call(req: Request(text: "two")).text == "two")
+    #expect(client.poolLoad()[server.address]?.connections == 1)
+    await client.shutdown()
+    await server.stop()
+  }
+
   @Test("cancelling the caller's task cancels the call")
   func cancellation() async throws {
     let server = try await RunningServer.start(TestHandler(recorder: Recorder()))

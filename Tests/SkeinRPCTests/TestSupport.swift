@@ -98,6 +98,7 @@ func makeClient(
   timeout: Duration = .seconds(5),
   connections: Int = 1,
   maxPending: Int = 1024,
+  idleTimeout: Duration = .seconds(60),
   middleware: [any Middleware] = []
 ) throws -> RPCClient {
   RPCClient(
@@ -108,7 +109,8 @@ func makeClient(
       timeout: timeout,
       connectTimeout: .milliseconds(500),
       connectionsPerInstance: connections,
-      maxPendingCallsPerInstance: maxPending
+      maxPendingCallsPerInstance: maxPending,
+      idleTimeout: idleTimeout
     ),
     middleware: middleware
   )

@@ -132,6 +132,13 @@ final class ConnectionPool: Sendable {
     }
   }
 
+  /// Open connections and calls admitted, for metrics and tests.
+  var load: (connections: Int, pendingCalls: Int) {
+    state.withLock { state in
+      (state.connections.filter(\.isActive).count, state.pending)
+    }
+  }
+
   /// Closes every connection; later calls fail with ``RPCError/Code/shutdown``.
   func close() async {
     let (connections, connecting) = state.withLock { state in

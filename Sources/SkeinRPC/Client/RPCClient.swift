@@ -194,6 +194,11 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
     }
   }
 
+  /// Per instance: the connections open and the calls admitted (waiting or in flight).
+  public func poolLoad() -> [InstanceAddress: (connections: Int, pendingCalls: Int)] {
+    Dictionary(uniqueKeysWithValues: pools.map { ($0.address, $0.load) })
+  }
+
   /// Closes every connection; calls in flight fail with a transport error.
   public func shutdown() async {
     for pool in pools { await pool.close() }
