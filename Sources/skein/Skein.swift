@@ -8,6 +8,6 @@ struct Skein: AsyncParsableCommand {
     commandName: "skein",
     abstract:
       "A Thrift RPC framework for Swift and the dashboard that steers a mesh built with it.",
-    subcommands: [GenerateCommand.self, ExampleCommand.self]
+    subcommands: [DemoCommand.self, ExampleCommand.self, GenerateCommand.self]
   )
 }

@@ -115,6 +115,21 @@ struct ExampleInteropTests {
     await client.shutdown()
   }
 
+  @Test("skein demo brings up a mesh and shows both routes with traffic and no errors")
+  func demo() async throws {
+    let run = try await ProcessResult.check(
+      try skeinExecutable(),
+      ["demo", "--seconds", "2", "--interval", "0.5", "--instances", "1"]
+    )
+    let lines = run.output.split(separator: "\n")
+    for route in ["/gateway/default/example/c1/Visit", "/gateway/default/example/c2/Visit"] {
+      let last = try #require(lines.last { $0.hasPrefix(route) }, "\(route) in:\n\(run.output)")
+      let columns = last.split(separator: " ")
+      #expect((Double(columns[1]) ?? 0) > 0, "QPS of \(last)")
+      #expect(columns.last == "0", "errors of \(last)")
+    }
+  }
+
   @Test("bad options get a clear error and no crash")
   func badOptions() async throws {
     let skein = try skeinExecutable()
