@@ -36,13 +36,15 @@ public struct ProcessResult: Sendable {
     process.standardOutput = output
     process.standardError = errors
     try process.run()
-    // Standard error is drained on another thread while this one drains standard output.
+    // Standard error is drained on a thread of its own while this one drains standard output.
+    // Not a dispatch queue: when the tests occupy every thread of dispatch's pool (some
+    // waiting here), the reader would never run and this would wait forever.
     let errorData = CollectedData()
     let done = DispatchSemaphore(value: 0)
-    DispatchQueue.global().async {
+    Thread {
       errorData.data = errors.fileHandleForReading.readDataToEndOfFile()
       done.signal()
-    }
+    }.start()
     let outputData = output.fileHandleForReading.readDataToEndOfFile()
     done.wait()
     process.waitUntilExit()

@@ -119,7 +119,10 @@ struct ExampleInteropTests {
   func demo() async throws {
     let run = try await ProcessResult.check(
       try skeinExecutable(),
-      ["demo", "--seconds", "2", "--interval", "0.5", "--instances", "1"]
+      [
+        "demo", "--seconds", "2", "--interval", "0.5", "--instances", "1", "--concurrency", "2",
+        "--delay-ms", "5",
+      ]
     )
     let lines = run.output.split(separator: "\n")
     for route in ["/gateway/default/example/c1/Visit", "/gateway/default/example/c2/Visit"] {
