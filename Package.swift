@@ -19,6 +19,7 @@ let package = Package(
     .library(name: "SkeinThrift", targets: ["SkeinThrift"]),
     .library(name: "SkeinIDL", targets: ["SkeinIDL"]),
     .library(name: "SkeinRPC", targets: ["SkeinRPC"]),
+    .library(name: "SkeinGovernance", targets: ["SkeinGovernance"]),
     // The demo IDL's generated code, for benchmarks and examples outside this package.
     .library(name: "SkeinDemoIDL", targets: ["SkeinDemoIDL"]),
     .plugin(name: "SkeinThriftPlugin", targets: ["SkeinThriftPlugin"]),
@@ -46,6 +47,12 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
+      swiftSettings: strictSettings
+    ),
+    // Governance: the config store (memory, later etcd), registry, balancers, breakers, switches.
+    .target(
+      name: "SkeinGovernance",
+      dependencies: ["SkeinRPC"],
       swiftSettings: strictSettings
     ),
     // Thrift IDL parser and Swift code generator; no runtime dependencies.
@@ -122,6 +129,12 @@ let package = Package(
       dependencies: ["SkeinThrift", .product(name: "NIOCore", package: "swift-nio")],
       swiftSettings: strictSettings,
       plugins: ["SkeinThriftPlugin"]
+    ),
+    // The config store contract, run against every store.
+    .testTarget(
+      name: "SkeinGovernanceTests",
+      dependencies: ["SkeinGovernance", "SkeinRPC"],
+      swiftSettings: strictSettings
     ),
     // The RPC runtime on real loopback sockets.
     .testTarget(

@@ -7,6 +7,13 @@ public struct NamingError: Error, Sendable, Hashable, CustomStringConvertible {
   /// The rule, phrased so a person can fix the name.
   public var rule: String
 
+  /// Creates an error.
+  public init(kind: String, value: String, rule: String) {
+    self.kind = kind
+    self.value = value
+    self.rule = rule
+  }
+
   /// `invalid service name "Foo": must match [a-z][a-z0-9_.-]*`.
   public var description: String { "invalid \(kind) \"\(value)\": \(rule)" }
 }

@@ -1,0 +1,208 @@
+import Synchronization
+
+/// The embedded config store: everything in this process's memory, with revisions, prefix
+/// watches and leases, so a mesh on one machine needs nothing installed.
+///
+/// Lease expiry needs time to pass: ``expireLeases()`` deletes what is due (tests call it after
+/// moving their clock), and ``runExpiry(every:)`` does it periodically in a running process.
+public final class MemoryConfigStore: ConfigStore {
+  /// How many past changes are kept for watches that resume from a revision.
+  public static let defaultHistoryLimit = 10_000
+
+  private struct Lease {
+    var ttl: Duration
+    var expiresAt: ContinuousClock.Instant
+    var keys: Set<String> = []
+  }
+
+  private struct Watcher {
+    var prefix: String
+    var continuation: AsyncThrowingStream<ConfigChange, any Error>.Continuation
+  }
+
+  private struct State {
+    var entries: [String: ConfigEntry] = [:]
+    var revision: ConfigRevision = 0
+    var history: [ConfigChange] = []
+    var watchers: [Int: Watcher] = [:]
+    var nextWatcher = 0
+    var leases: [Int64: Lease] = [:]
+    var nextLease: Int64 = 1
+  }
+
+  private let state = Mutex(State())
+  private let historyLimit: Int
+  private let now: @Sendable () -> ContinuousClock.Instant
+
+  /// Creates an empty store.
+  ///
+  /// - Parameters:
+  ///   - historyLimit: Past changes kept for resuming watches.
+  ///   - now: The time leases expire by; tests pass a manual clock.
+  public init(
+    historyLimit: Int = MemoryConfigStore.defaultHistoryLimit,
+    now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
+  ) {
+    self.historyLimit = max(1, historyLimit)
+    self.now = now
+  }
+
+  /// The value of `key`.
+  public func get(_ key: String) async throws -> ConfigEntry? {
+    state.withLock { $0.entries[key] }
+  }
+
+  /// Writes `key`.
+  @discardableResult
+  public func put(_ key: String, _ value: String, lease: LeaseID?) async throws -> ConfigRevision {
+    guard !key.isEmpty else { throw ConfigStoreError(.invalidArgument, "the key is empty") }
+    return try state.withLock { state throws(ConfigStoreError) in
+      if let lease {
+        guard state.leases[lease.rawValue] != nil else {
+          throw ConfigStoreError(.leaseNotFound, "lease \(lease) does not exist")
+        }
+        state.leases[lease.rawValue]?.keys.insert(key)
+      }
+      if let old = state.entries[key]?.lease, old != lease {
+        state.leases[old.rawValue]?.keys.remove(key)
+      }
+      state.revision += 1
+      state.entries[key] = ConfigEntry(
+        key: key,
+        value: value,
+        revision: state.revision,
+        lease: lease
+      )
+      record(ConfigChange(kind: .put, key: key, value: value, revision: state.revision), in: &state)
+      return state.revision
+    }
+  }
+
+  /// Deletes `key`.
+  @discardableResult
+  public func delete(_ key: String) async throws -> Bool {
+    state.withLock { state in remove(key, in: &state) }
+  }
+
+  /// Every key under `prefix`, in key order.
+  public func list(prefix: String) async throws -> (
+    entries: [ConfigEntry], revision: ConfigRevision
+  ) {
+    state.withLock { state in
+      let entries = state.entries.values.filter { $0.key.hasPrefix(prefix) }.sorted {
+        $0.key < $1.key
+      }
+      return (entries, state.revision)
+    }
+  }
+
+  /// The changes under `prefix` after `revision`.
+  public func watch(prefix: String, after revision: ConfigRevision?)
+    -> AsyncThrowingStream<ConfigChange, any Error>
+  {
+    let (stream, continuation) = AsyncThrowingStream<ConfigChange, any Error>.makeStream()
+    let id = state.withLock { state -> Int in
+      if let revision {
+        // Replay what the watcher missed, or say it is gone.
+        let oldest = state.history.first?.revision ?? state.revision + 1
+        if revision + 1 < oldest && revision < state.revision {
+          continuation.finish(
+            throwing: ConfigStoreError(
+              .compacted,
+              "revision \(revision) is older than the \(historyLimit) changes kept; list again"
+            )
+          )
+          return -1
+        }
+        for change in state.history where change.revision > revision && change.key.hasPrefix(prefix)
+        {
+          continuation.yield(change)
+        }
+      }
+      let id = state.nextWatcher
+      state.nextWatcher += 1
+      state.watchers[id] = Watcher(prefix: prefix, continuation: continuation)
+      return id
+    }
+    if id >= 0 {
+      continuation.onTermination = { [weak self] _ in
+        _ = self?.state.withLock { $0.watchers.removeValue(forKey: id) }
+      }
+    }
+    return stream
+  }
+
+  /// Grants a lease.
+  public func grantLease(ttl: Duration) async throws -> LeaseID {
+    guard ttl >= .seconds(1) else {
+      throw ConfigStoreError(.invalidArgument, "a lease's TTL must be at least 1 s, not \(ttl)")
+    }
+    let expiresAt = now() + ttl
+    return state.withLock { state in
+      let id = state.nextLease
+      state.nextLease += 1
+      state.leases[id] = Lease(ttl: ttl, expiresAt: expiresAt)
+      return LeaseID(id)
+    }
+  }
+
+  /// Renews a lease.
+  public func keepAlive(_ lease: LeaseID) async throws {
+    let now = self.now()
+    try state.withLock { state throws(ConfigStoreError) in
+      guard let current = state.leases[lease.rawValue], current.expiresAt > now else {
+        throw ConfigStoreError(.leaseNotFound, "lease \(lease) expired or was revoked")
+      }
+      state.leases[lease.rawValue]?.expiresAt = now + current.ttl
+    }
+  }
+
+  /// Ends a lease, deleting its keys.
+  public func revokeLease(_ lease: LeaseID) async throws {
+    try state.withLock { state throws(ConfigStoreError) in
+      guard let ended = state.leases.removeValue(forKey: lease.rawValue) else {
+        throw ConfigStoreError(.leaseNotFound, "lease \(lease) expired or was revoked")
+      }
+      for key in ended.keys.sorted() { remove(key, in: &state) }
+    }
+  }
+
+  /// Deletes the keys of every lease whose TTL passed without a keep-alive.
+  public func expireLeases() {
+    let now = self.now()
+    state.withLock { state in
+      let due = state.leases.filter { $0.value.expiresAt <= now }.keys.sorted()
+      for id in due {
+        guard let ended = state.leases.removeValue(forKey: id) else { continue }
+        for key in ended.keys.sorted() { remove(key, in: &state) }
+      }
+    }
+  }
+
+  /// Expires leases every `interval` until the task is cancelled.
+  public func runExpiry(every interval: Duration = .milliseconds(100)) async {
+    while !Task.isCancelled {
+      expireLeases()
+      try? await Task.sleep(for: interval)
+    }
+  }
+
+  @discardableResult
+  private func remove(_ key: String, in state: inout State) -> Bool {
+    guard let old = state.entries.removeValue(forKey: key) else { return false }
+    if let lease = old.lease { state.leases[lease.rawValue]?.keys.remove(key) }
+    state.revision += 1
+    record(ConfigChange(kind: .delete, key: key, value: "", revision: state.revision), in: &state)
+    return true
+  }
+
+  private func record(_ change: ConfigChange, in state: inout State) {
+    state.history.append(change)
+    if state.history.count > historyLimit {
+      state.history.removeFirst(state.history.count - historyLimit)
+    }
+    for watcher in state.watchers.values where change.key.hasPrefix(watcher.prefix) {
+      watcher.continuation.yield(change)
+    }
+  }
+}

@@ -1,0 +1,169 @@
+import SkeinGovernance
+import Synchronization
+import Testing
+
+/// A clock the test moves by hand, so lease expiry is tested without sleeping.
+final class ManualTime: Sendable {
+  private let instant = Mutex(ContinuousClock.now)
+  var now: ContinuousClock.Instant { instant.withLock { $0 } }
+  func advance(by duration: Duration) { instant.withLock { $0 += duration } }
+}
+
+/// A store under test, with what the contract needs to make time pass for its leases.
+struct StoreUnderTest: Sendable, CustomTestStringConvertible {
+  let name: String
+  let make:
+    @Sendable () async throws -> (
+      store: any ConfigStore, expireAfter: @Sendable (Duration) async throws -> Void
+    )
+
+  var testDescription: String { name }
+
+  static let memory = StoreUnderTest(name: "memory") {
+    let time = ManualTime()
+    let store = MemoryConfigStore(now: { time.now })
+    return (
+      store,
+      { duration in
+        time.advance(by: duration)
+        store.expireLeases()
+      }
+    )
+  }
+}
+
+/// Takes changes from a watch until `count` arrived (or a second passed).
+func collect(
+  _ stream: AsyncThrowingStream<ConfigChange, any Error>,
+  count: Int
+) async throws -> [ConfigChange] {
+  try await withThrowingTaskGroup(of: [ConfigChange].self) { group in
+    group.addTask {
+      var changes: [ConfigChange] = []
+      for try await change in stream {
+        changes.append(change)
+        if changes.count == count { break }
+      }
+      return changes
+    }
+    group.addTask {
+      try await Task.sleep(for: .seconds(1))
+      return []
+    }
+    let first = try await group.next() ?? []
+    group.cancelAll()
+    return first
+  }
+}
+
+@Suite("Config store contract")
+struct ConfigStoreContractTests {
+  @Test(
+    "put, get, list by prefix in key order, delete; revisions only grow",
+    arguments: [StoreUnderTest.memory]
+  )
+  func basics(_ subject: StoreUnderTest) async throws {
+    let (store, _) = try await subject.make()
+    let first = try await store.put("/t/a/2", "two")
+    let second = try await store.put("/t/a/1", "one")
+    try await store.put("/t/b", "other")
+    #expect(second > first)
+    #expect(try await store.get("/t/a/1")?.value == "one")
+    #expect(try await store.get("/t/missing") == nil)
+    let (entries, revision) = try await store.list(prefix: "/t/a/")
+    #expect(entries.map(\.key) == ["/t/a/1", "/t/a/2"])
+    #expect(revision >= second)
+    #expect(try await store.delete("/t/a/1"))
+    #expect(try await !store.delete("/t/a/1"))
+    #expect(try await store.list(prefix: "/t/a/").entries.map(\.value) == ["two"])
+    await #expect(throws: ConfigStoreError.self) { try await store.put("", "x") }
+  }
+
+  @Test(
+    "a watch sees puts and deletes under its prefix, in order",
+    arguments: [StoreUnderTest.memory]
+  )
+  func watch(_ subject: StoreUnderTest) async throws {
+    let (store, _) = try await subject.make()
+    let stream = store.watch(prefix: "/w/", after: nil)
+    try await store.put("/w/x", "1")
+    try await store.put("/elsewhere", "ignored")
+    try await store.put("/w/x", "2")
+    try await store.delete("/w/x")
+    let changes = try await collect(stream, count: 3)
+    #expect(changes.map(\.kind) == [.put, .put, .delete])
+    #expect(changes.map(\.value) == ["1", "2", ""])
+    #expect(zip(changes, changes.dropFirst()).allSatisfy { $0.revision < $1.revision })
+  }
+
+  @Test("a watch resumes after a revision and misses nothing", arguments: [StoreUnderTest.memory])
+  func resume(_ subject: StoreUnderTest) async throws {
+    let (store, _) = try await subject.make()
+    let listed = try await store.list(prefix: "/r/").revision
+    try await store.put("/r/1", "a")
+    try await store.put("/r/2", "b")
+    let changes = try await collect(store.watch(prefix: "/r/", after: listed), count: 2)
+    #expect(changes.map(\.key) == ["/r/1", "/r/2"])
+  }
+
+  @Test(
+    "keys under a lease vanish when it lapses, and a watcher hears of it",
+    arguments: [StoreUnderTest.memory]
+  )
+  func leaseExpiry(_ subject: StoreUnderTest) async throws {
+    let (store, expireAfter) = try await subject.make()
+    let lease = try await store.grantLease(ttl: .seconds(2))
+    try await store.put("/l/instance", "127.0.0.1:9000", lease: lease)
+    let stream = store.watch(prefix: "/l/", after: nil)
+    try await store.keepAlive(lease)
+    try await expireAfter(.seconds(1))
+    #expect(try await store.get("/l/instance") != nil, "kept alive, not yet due")
+    try await expireAfter(.seconds(2))
+    #expect(try await store.get("/l/instance") == nil)
+    let changes = try await collect(stream, count: 1)
+    #expect(changes.first?.kind == .delete)
+    let error = await #expect(throws: ConfigStoreError.self) { try await store.keepAlive(lease) }
+    #expect(error?.code == .leaseNotFound)
+  }
+
+  @Test("revoking a lease deletes its keys now", arguments: [StoreUnderTest.memory])
+  func revoke(_ subject: StoreUnderTest) async throws {
+    let (store, _) = try await subject.make()
+    let lease = try await store.grantLease(ttl: .seconds(30))
+    try await store.put("/v/a", "1", lease: lease)
+    try await store.put("/v/b", "2")
+    try await store.revokeLease(lease)
+    #expect(try await store.list(prefix: "/v/").entries.map(\.key) == ["/v/b"])
+    let error = await #expect(throws: ConfigStoreError.self) {
+      try await store.put("/v/c", "3", lease: lease)
+    }
+    #expect(error?.code == .leaseNotFound)
+  }
+}
+
+@Suite("Memory config store")
+struct MemoryConfigStoreTests {
+  @Test("a watch from a revision older than the kept history fails as compacted")
+  func compacted() async throws {
+    let store = MemoryConfigStore(historyLimit: 2)
+    for i in 1...5 { try await store.put("/c/\(i)", "\(i)") }
+    var failure: ConfigStoreError?
+    do {
+      for try await _ in store.watch(prefix: "/c/", after: 1) {}
+    } catch let error as ConfigStoreError {
+      failure = error
+    }
+    #expect(failure?.code == .compacted)
+    // From a revision still kept, the rest is replayed.
+    let changes = try await collect(store.watch(prefix: "/c/", after: 3), count: 2)
+    #expect(changes.map(\.key) == ["/c/4", "/c/5"])
+  }
+
+  @Test("a lease's TTL must be at least a second")
+  func shortTTL() async {
+    let error = await #expect(throws: ConfigStoreError.self) {
+      _ = try await MemoryConfigStore().grantLease(ttl: .milliseconds(10))
+    }
+    #expect(error?.code == .invalidArgument)
+  }
+}
