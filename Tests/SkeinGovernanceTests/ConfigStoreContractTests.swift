@@ -19,6 +19,9 @@ struct StoreUnderTest: Sendable, CustomTestStringConvertible {
 
   var testDescription: String { name }
 
+  /// Every store the contract runs against.
+  static let all: [StoreUnderTest] = [memory]
+
   static let memory = StoreUnderTest(name: "memory") {
     let time = ManualTime()
     let store = MemoryConfigStore(now: { time.now })
@@ -60,7 +63,7 @@ func collect(
 struct ConfigStoreContractTests {
   @Test(
     "put, get, list by prefix in key order, delete; revisions only grow",
-    arguments: [StoreUnderTest.memory]
+    arguments: StoreUnderTest.all
   )
   func basics(_ subject: StoreUnderTest) async throws {
     let (store, _) = try await subject.make()
@@ -81,7 +84,7 @@ struct ConfigStoreContractTests {
 
   @Test(
     "a watch sees puts and deletes under its prefix, in order",
-    arguments: [StoreUnderTest.memory]
+    arguments: StoreUnderTest.all
   )
   func watch(_ subject: StoreUnderTest) async throws {
     let (store, _) = try await subject.make()
@@ -96,7 +99,7 @@ struct ConfigStoreContractTests {
     #expect(zip(changes, changes.dropFirst()).allSatisfy { $0.revision < $1.revision })
   }
 
-  @Test("a watch resumes after a revision and misses nothing", arguments: [StoreUnderTest.memory])
+  @Test("a watch resumes after a revision and misses nothing", arguments: StoreUnderTest.all)
   func resume(_ subject: StoreUnderTest) async throws {
     let (store, _) = try await subject.make()
     let listed = try await store.list(prefix: "/r/").revision
@@ -108,7 +111,7 @@ struct ConfigStoreContractTests {
 
   @Test(
     "keys under a lease vanish when it lapses, and a watcher hears of it",
-    arguments: [StoreUnderTest.memory]
+    arguments: StoreUnderTest.all
   )
   func leaseExpiry(_ subject: StoreUnderTest) async throws {
     let (store, expireAfter) = try await subject.make()
@@ -126,7 +129,7 @@ struct ConfigStoreContractTests {
     #expect(error?.code == .leaseNotFound)
   }
 
-  @Test("revoking a lease deletes its keys now", arguments: [StoreUnderTest.memory])
+  @Test("revoking a lease deletes its keys now", arguments: StoreUnderTest.all)
   func revoke(_ subject: StoreUnderTest) async throws {
     let (store, _) = try await subject.make()
     let lease = try await store.grantLease(ttl: .seconds(30))
