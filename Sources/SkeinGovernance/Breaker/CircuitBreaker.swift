@@ -1,0 +1,187 @@
+import Synchronization
+
+/// A circuit breaker's thresholds; they come from a route's `/…/config`.
+public struct BreakerConfiguration: Sendable, Hashable, Codable {
+  /// The rolling window calls are counted over (default 10 s).
+  public var window: Duration
+  /// How many buckets the window is kept in; the window rolls one bucket at a time.
+  public var buckets: Int
+  /// Calls the window must hold before the rate means anything (default 20).
+  public var minimumCalls: Int
+  /// The failure rate that opens the breaker (default 0.5).
+  public var failureRate: Double
+  /// How long an open breaker refuses calls before it tries again (default 5 s).
+  public var coolDown: Duration
+  /// Probes a half-open breaker lets through; all must succeed to close it (default 3).
+  public var halfOpenProbes: Int
+
+  /// Creates a configuration; the defaults are sane for most routes.
+  public init(
+    window: Duration = .seconds(10),
+    buckets: Int = 10,
+    minimumCalls: Int = 20,
+    failureRate: Double = 0.5,
+    coolDown: Duration = .seconds(5),
+    halfOpenProbes: Int = 3
+  ) {
+    self.window = window
+    self.buckets = max(1, buckets)
+    self.minimumCalls = max(1, minimumCalls)
+    self.failureRate = min(max(failureRate, 0), 1)
+    self.coolDown = coolDown
+    self.halfOpenProbes = max(1, halfOpenProbes)
+  }
+}
+
+/// Where a breaker stands.
+public enum BreakerState: String, Sendable, Hashable, Codable {
+  /// Calls pass; failures are counted.
+  case closed
+  /// Calls are refused until the cool-down ends.
+  case open
+  /// A few probe calls pass; their results decide.
+  case halfOpen = "half_open"
+}
+
+/// A circuit breaker for one route or one instance: closed → open when, over the rolling
+/// window, at least ``BreakerConfiguration/minimumCalls`` calls were seen and the failure rate
+/// reached the threshold; open → half-open after the cool-down; half-open → closed when every
+/// probe succeeds, back to open at the first failure.
+///
+/// Time comes from `now`, so tests drive it with a manual clock and never sleep.
+public final class CircuitBreaker: Sendable {
+  /// A state change, for the event feed.
+  public typealias Transition = @Sendable (_ from: BreakerState, _ to: BreakerState) -> Void
+
+  private struct Bucket {
+    var index: Int64
+    var calls = 0
+    var failures = 0
+  }
+
+  private struct State {
+    var state: BreakerState = .closed
+    var buckets: [Bucket] = []
+    var openedAt: ContinuousClock.Instant?
+    var probesAdmitted = 0
+    var probesSucceeded = 0
+  }
+
+  /// The thresholds.
+  public let configuration: BreakerConfiguration
+  private let now: @Sendable () -> ContinuousClock.Instant
+  private let epoch: ContinuousClock.Instant
+  private let onTransition: Transition?
+  private let state = Mutex(State())
+
+  /// Creates a closed breaker.
+  public init(
+    configuration: BreakerConfiguration = BreakerConfiguration(),
+    now: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
+    onTransition: Transition? = nil
+  ) {
+    self.configuration = configuration
+    self.now = now
+    self.epoch = now()
+    self.onTransition = onTransition
+  }
+
+  /// The current state (an open breaker whose cool-down ended reads as half-open).
+  public var current: BreakerState {
+    let instant = now()
+    let (state, change) = self.state.withLock { state in
+      let change = coolIfDue(&state, at: instant)
+      return (state.state, change)
+    }
+    if let change { onTransition?(change.0, change.1) }
+    return state
+  }
+
+  /// Whether a call may go ahead now; a half-open breaker admits its probes one by one.
+  public func allow() -> Bool {
+    let instant = now()
+    let (allowed, change) = state.withLock { state -> (Bool, (BreakerState, BreakerState)?) in
+      let change = coolIfDue(&state, at: instant)
+      switch state.state {
+      case .closed:
+        return (true, change)
+      case .open:
+        return (false, change)
+      case .halfOpen:
+        guard state.probesAdmitted < configuration.halfOpenProbes else { return (false, change) }
+        state.probesAdmitted += 1
+        return (true, change)
+      }
+    }
+    if let change { onTransition?(change.0, change.1) }
+    return allowed
+  }
+
+  /// Records a finished call (a timeout counts as a failure).
+  public func record(success: Bool) {
+    let instant = now()
+    let change = state.withLock { state -> (BreakerState, BreakerState)? in
+      switch state.state {
+      case .closed:
+        count(success: success, in: &state, at: instant)
+        let (calls, failures) = totals(state, at: instant)
+        guard calls >= configuration.minimumCalls,
+          Double(failures) / Double(calls) >= configuration.failureRate
+        else { return nil }
+        open(&state, at: instant)
+        return (.closed, .open)
+      case .open:
+        // A call admitted before the breaker opened: it no longer counts.
+        return nil
+      case .halfOpen:
+        guard success else {
+          open(&state, at: instant)
+          return (.halfOpen, .open)
+        }
+        state.probesSucceeded += 1
+        guard state.probesSucceeded >= configuration.halfOpenProbes else { return nil }
+        state = State()
+        return (.halfOpen, .closed)
+      }
+    }
+    if let change { onTransition?(change.0, change.1) }
+  }
+
+  private func coolIfDue(_ state: inout State, at instant: ContinuousClock.Instant) -> (
+    BreakerState, BreakerState
+  )? {
+    guard state.state == .open, let openedAt = state.openedAt,
+      instant - openedAt >= configuration.coolDown
+    else { return nil }
+    state.state = .halfOpen
+    state.probesAdmitted = 0
+    state.probesSucceeded = 0
+    return (.open, .halfOpen)
+  }
+
+  private func open(_ state: inout State, at instant: ContinuousClock.Instant) {
+    state.state = .open
+    state.openedAt = instant
+    state.buckets.removeAll()
+  }
+
+  private func bucketIndex(at instant: ContinuousClock.Instant) -> Int64 {
+    let width = configuration.window / configuration.buckets
+    return Int64(((instant - epoch) / width).rounded(.down))
+  }
+
+  private func count(success: Bool, in state: inout State, at instant: ContinuousClock.Instant) {
+    let index = bucketIndex(at: instant)
+    state.buckets.removeAll { $0.index <= index - Int64(configuration.buckets) }
+    if state.buckets.last?.index != index { state.buckets.append(Bucket(index: index)) }
+    state.buckets[state.buckets.count - 1].calls += 1
+    if !success { state.buckets[state.buckets.count - 1].failures += 1 }
+  }
+
+  private func totals(_ state: State, at instant: ContinuousClock.Instant) -> (Int, Int) {
+    let oldest = bucketIndex(at: instant) - Int64(configuration.buckets)
+    return state.buckets.filter { $0.index > oldest }.reduce((0, 0)) {
+      ($0.0 + $1.calls, $0.1 + $1.failures)
+    }
+  }
+}
