@@ -29,6 +29,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
   ],
   targets: [
     // The wire: Thrift binary protocol, framed transport, limits, application exceptions.
@@ -49,10 +50,13 @@ let package = Package(
       ],
       swiftSettings: strictSettings
     ),
-    // Governance: the config store (memory, later etcd), registry, balancers, breakers, switches.
+    // Governance: the config store (memory and etcd), registry, balancers, breakers, switches.
     .target(
       name: "SkeinGovernance",
-      dependencies: ["SkeinRPC"],
+      dependencies: [
+        "SkeinRPC",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+      ],
       swiftSettings: strictSettings
     ),
     // Thrift IDL parser and Swift code generator; no runtime dependencies.
@@ -133,7 +137,15 @@ let package = Package(
     // The config store contract, run against every store.
     .testTarget(
       name: "SkeinGovernanceTests",
-      dependencies: ["SkeinGovernance", "SkeinRPC"],
+      dependencies: [
+        "SkeinGovernance",
+        "SkeinRPC",
+        "SkeinTestSupport",
+        "SkeinThrift",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ],
       swiftSettings: strictSettings
     ),
     // The RPC runtime on real loopback sockets.

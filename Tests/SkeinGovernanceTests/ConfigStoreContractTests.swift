@@ -1,4 +1,5 @@
 import SkeinGovernance
+import SkeinTestSupport
 import Synchronization
 import Testing
 
@@ -19,8 +20,9 @@ struct StoreUnderTest: Sendable, CustomTestStringConvertible {
 
   var testDescription: String { name }
 
-  /// Every store the contract runs against.
-  static let all: [StoreUnderTest] = [memory]
+  /// Every store the contract runs against: etcd only where it is installed, or where its
+  /// absence must fail (SKEIN_REQUIRE_INTEGRATION=1); `EtcdConfigStoreTests` prints why not.
+  static let all: [StoreUnderTest] = IntegrationPeer.etcd.shouldRun ? [memory, etcd] : [memory]
 
   static let memory = StoreUnderTest(name: "memory") {
     let time = ManualTime()

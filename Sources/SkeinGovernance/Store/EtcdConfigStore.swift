@@ -1,0 +1,608 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// The config store in etcd (3.4 or later), over etcd's v3 JSON API, so a mesh spread over
+/// machines shares one set of switches and one registry.
+///
+/// Revisions are etcd's own, leases are etcd leases (etcd expires them on its clock), and a
+/// watch is an etcd watch that reconnects by itself when etcd restarts, resuming after the last
+/// revision it delivered.
+///
+/// Call ``shutdown()`` when done; it ends the watches and closes the HTTP client.
+public final class EtcdConfigStore: ConfigStore {
+  /// The etcd client URL the store talks to, like `http://127.0.0.1:2379`.
+  public let endpoint: String
+
+  private let base: String
+  private let requestTimeout: Duration
+  private let reconnectWindow: Duration
+  private let client: HTTPClient
+  private let pending = PendingWatches()
+  private let isShutDown = Mutex(false)
+
+  /// The first pause before a dropped watch reconnects; it doubles up to ``maximumBackoff``.
+  static let initialBackoff = Duration.milliseconds(100)
+  /// The longest pause between reconnection attempts.
+  static let maximumBackoff = Duration.seconds(2)
+
+  /// Creates a store talking to the etcd at `endpoint`.
+  ///
+  /// - Parameters:
+  ///   - endpoint: An etcd client URL, like `http://127.0.0.1:2379`.
+  ///   - requestTimeout: How long one request may take before the store counts etcd as
+  ///     unavailable.
+  ///   - reconnectWindow: How long a watch keeps reconnecting to an etcd that does not answer
+  ///     before it ends with ``ConfigStoreError/Code/unavailable``.
+  public init(
+    endpoint: String,
+    requestTimeout: Duration = .seconds(2),
+    reconnectWindow: Duration = .seconds(60)
+  ) {
+    self.endpoint = endpoint
+    var base = endpoint
+    while base.hasSuffix("/") { base.removeLast() }
+    self.base = base
+    self.requestTimeout = requestTimeout
+    self.reconnectWindow = reconnectWindow
+    var configuration = HTTPClient.Configuration()
+    // Every watch holds a connection for as long as it runs; with the default eight per host,
+    // a ninth watch would leave puts queued behind it.
+    configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
+    configuration.timeout.connect = TimeAmount(requestTimeout)
+    self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+  }
+
+  deinit {
+    // A store dropped without `shutdown()` must not leak its client (or trip the client's
+    // debug check); shutting down keeps the client alive until it is done.
+    if !isShutDown.withLock({ $0 }) { client.shutdown(queue: .global()) { _ in } }
+  }
+
+  /// Ends the store's watches and closes its HTTP client; the store cannot be used afterwards.
+  public func shutdown() async throws {
+    let already = isShutDown.withLock { done in
+      defer { done = true }
+      return done
+    }
+    if !already { try await client.shutdown() }
+  }
+
+  // MARK: Keys
+
+  /// The value of `key`, or `nil`.
+  public func get(_ key: String) async throws -> ConfigEntry? {
+    let response: RangeResponse = try await call(
+      "/v3/kv/range",
+      RangeRequest(key: Self.encode(key), rangeEnd: nil)
+    )
+    return try response.kvs?.first.map(Self.entry)
+  }
+
+  /// Writes `key`, under `lease` if given; returns etcd's revision of the change.
+  @discardableResult
+  public func put(_ key: String, _ value: String, lease: LeaseID?) async throws -> ConfigRevision {
+    guard !key.isEmpty else { throw ConfigStoreError(.invalidArgument, "the key is empty") }
+    await pending.waitForSetups(timeout: requestTimeout)
+    let response: HeaderOnly = try await call(
+      "/v3/kv/put",
+      PutRequest(key: Self.encode(key), value: Self.encode(value), lease: lease.map(\.description))
+    )
+    return try Self.revision(of: response.header)
+  }
+
+  /// Deletes `key`; returns whether it existed.
+  @discardableResult
+  public func delete(_ key: String) async throws -> Bool {
+    await pending.waitForSetups(timeout: requestTimeout)
+    let response: DeleteRangeResponse = try await call(
+      "/v3/kv/deleterange",
+      DeleteRangeRequest(key: Self.encode(key))
+    )
+    return (response.deleted.flatMap(Int64.init) ?? 0) > 0
+  }
+
+  /// Every key starting with `prefix`, in key order, and etcd's revision when it answered.
+  public func list(prefix: String) async throws -> (
+    entries: [ConfigEntry], revision: ConfigRevision
+  ) {
+    let (key, rangeEnd) = Self.range(prefix)
+    let response: RangeResponse = try await call(
+      "/v3/kv/range",
+      RangeRequest(key: key, rangeEnd: rangeEnd)
+    )
+    // etcd sorts by bytes; sorting again gives the same order as the memory store.
+    let entries = try (response.kvs ?? []).map(Self.entry).sorted { $0.key < $1.key }
+    return (entries, try Self.revision(of: response.header))
+  }
+
+  // MARK: Leases
+
+  /// Grants a lease; `ttl` is rounded up to whole seconds, etcd's unit (etcd may grant more).
+  public func grantLease(ttl: Duration) async throws -> LeaseID {
+    guard ttl >= .seconds(1) else {
+      throw ConfigStoreError(.invalidArgument, "a lease's TTL must be at least 1 s, not \(ttl)")
+    }
+    let (seconds, attoseconds) = ttl.components
+    let response: LeaseGrantResponse = try await call(
+      "/v3/lease/grant",
+      LeaseGrantRequest(ttl: String(seconds + (attoseconds > 0 ? 1 : 0)))
+    )
+    if let error = response.error, !error.isEmpty {
+      throw ConfigStoreError(.unavailable, "etcd at \(endpoint) refused a lease: \(error)")
+    }
+    guard let id = response.id.flatMap(Int64.init) else {
+      throw ConfigStoreError(.unavailable, "etcd at \(endpoint) granted a lease without an id")
+    }
+    return LeaseID(id)
+  }
+
+  /// Renews a lease for another TTL.
+  ///
+  /// - Throws: ``ConfigStoreError/Code/leaseNotFound`` when it already expired.
+  public func keepAlive(_ lease: LeaseID) async throws {
+    // The keep-alive endpoint is a stream, so its answer comes wrapped in `result`; etcd says a
+    // lease is gone by answering with no TTL rather than with an error.
+    let response: StreamedKeepAlive = try await call(
+      "/v3/lease/keepalive",
+      LeaseIDRequest(id: lease.description)
+    )
+    if let error = response.error { throw error.storeError(endpoint: endpoint) }
+    guard let ttl = response.result?.ttl.flatMap(Int64.init), ttl > 0 else {
+      throw ConfigStoreError(.leaseNotFound, "lease \(lease) expired or was revoked")
+    }
+  }
+
+  /// Ends a lease now, deleting its keys.
+  public func revokeLease(_ lease: LeaseID) async throws {
+    await pending.waitForSetups(timeout: requestTimeout)
+    let _: HeaderOnly = try await call("/v3/lease/revoke", LeaseIDRequest(id: lease.description))
+  }
+
+  // MARK: Watches
+
+  /// The changes under `prefix` after `revision` (all new ones when `nil`), until the task is
+  /// cancelled.
+  ///
+  /// When the connection drops (etcd restarted), the watch reconnects with backoff and resumes
+  /// after the last revision it delivered, so no change is lost or repeated. It ends with
+  /// ``ConfigStoreError/Code/compacted`` when etcd no longer has the history asked for, and
+  /// with ``ConfigStoreError/Code/unavailable`` when etcd stays away longer than the
+  /// reconnect window.
+  public func watch(prefix: String, after revision: ConfigRevision?) -> AsyncThrowingStream<
+    ConfigChange, any Error
+  > {
+    let (stream, continuation) = AsyncThrowingStream<ConfigChange, any Error>.makeStream()
+    // Writes made after `watch` returns must reach the watch, as with the memory store, but
+    // etcd only starts watching once the request arrives; writes wait until it has.
+    let setup = pending.begin()
+    let task = Task {
+      await self.runWatch(
+        prefix: prefix,
+        after: revision,
+        setup: setup,
+        continuation: continuation
+      )
+    }
+    continuation.onTermination = { _ in task.cancel() }
+    return stream
+  }
+
+  private func runWatch(
+    prefix: String,
+    after: ConfigRevision?,
+    setup: Int,
+    continuation: AsyncThrowingStream<ConfigChange, any Error>.Continuation
+  ) async {
+    defer { pending.end(setup) }
+    let (key, rangeEnd) = Self.range(prefix)
+    // The first revision not yet delivered; `nil` until etcd says where "now" is.
+    var next = after.map { $0 + 1 }
+    var backoff = Self.initialBackoff
+    var failingSince: ContinuousClock.Instant?
+    var lastProblem = ""
+    while true {
+      do {
+        try Task.checkCancellation()
+        let request = try makeRequest(
+          "/v3/watch",
+          WatchRequest(
+            createRequest: .init(key: key, rangeEnd: rangeEnd, startRevision: next.map(String.init))
+          )
+        )
+        let response = try await client.execute(request, timeout: TimeAmount(requestTimeout))
+        guard response.status == .ok else {
+          let body = try await response.body.collect(upTo: Self.maximumResponse)
+          throw Self.failure(status: response.status, body: body, endpoint: endpoint)
+        }
+        var lines = LineSplitter()
+        for try await chunk in response.body {
+          lines.append(chunk)
+          while let line = lines.next() {
+            let message = try JSONDecoder().decode(WatchLine.self, from: line)
+            if let error = message.error { throw error.storeError(endpoint: endpoint) }
+            guard let result = message.result else { continue }
+            if result.created == true {
+              if next == nil { next = try Self.revision(of: result.header) + 1 }
+              pending.end(setup)
+              backoff = Self.initialBackoff
+              failingSince = nil
+            }
+            if result.canceled == true {
+              if let compacted = result.compactRevision.flatMap(Int64.init), compacted > 0 {
+                throw ConfigStoreError(
+                  .compacted,
+                  "etcd at \(endpoint) compacted its history to revision \(compacted); list again"
+                )
+              }
+              throw ConfigStoreError(
+                .unavailable,
+                "etcd at \(endpoint) cancelled the watch: \(result.cancelReason ?? "no reason given")"
+              )
+            }
+            for event in result.events ?? [] {
+              let change = try Self.change(event)
+              // A reconnection starts at `next`; anything older was already delivered.
+              if let next, change.revision < next { continue }
+              continuation.yield(change)
+              // Events of one revision (a revoked lease's keys) arrive together, so the watch
+              // resumes only after the whole revision.
+              next = max(next ?? 0, change.revision + 1)
+            }
+          }
+        }
+        lastProblem = "etcd at \(endpoint) closed the watch"
+      } catch let error as ConfigStoreError where error.code != .unavailable {
+        continuation.finish(throwing: error)
+        return
+      } catch {
+        // `shutdown()` fails the running request; reconnecting to a closed client is useless.
+        if Task.isCancelled || error is CancellationError || isShutDown.withLock({ $0 }) {
+          continuation.finish()
+          return
+        }
+        lastProblem = "\(error)"
+      }
+      // Before the first answer, a write must not wait for a watch that cannot be set up.
+      pending.end(setup)
+      let now = ContinuousClock.now
+      let since = failingSince ?? now
+      failingSince = since
+      if now - since > reconnectWindow {
+        continuation.finish(
+          throwing: ConfigStoreError(
+            .unavailable,
+            "etcd at \(endpoint) did not answer for \(reconnectWindow): \(lastProblem)"
+          )
+        )
+        return
+      }
+      do {
+        try await Task.sleep(for: backoff)
+      } catch {
+        continuation.finish()
+        return
+      }
+      backoff = min(backoff * 2, Self.maximumBackoff)
+    }
+  }
+
+  // MARK: Requests
+
+  /// The most a unary response may hold; etcd's own default request limit is 1.5 MiB.
+  private static let maximumResponse = 64 * 1024 * 1024
+
+  private func makeRequest(_ path: String, _ body: some Encodable) throws -> HTTPClientRequest {
+    var request = HTTPClientRequest(url: base + path)
+    request.method = .POST
+    request.headers.add(name: "Content-Type", value: "application/json")
+    request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
+    return request
+  }
+
+  /// POSTs `body` to `path` and decodes the answer, turning etcd's errors and transport
+  /// failures into ``ConfigStoreError``.
+  private func call<Response: Decodable>(_ path: String, _ body: some Encodable) async throws
+    -> Response
+  {
+    let request = try makeRequest(path, body)
+    let bytes: ByteBuffer
+    let status: HTTPResponseStatus
+    do {
+      let response = try await client.execute(request, timeout: TimeAmount(requestTimeout))
+      status = response.status
+      bytes = try await response.body.collect(upTo: Self.maximumResponse)
+    } catch {
+      // The client reports a cancelled task as its own error; callers expect the standard one.
+      if error is CancellationError || Task.isCancelled { throw CancellationError() }
+      throw ConfigStoreError(.unavailable, "etcd at \(endpoint) is unreachable: \(error)")
+    }
+    guard status == .ok else { throw Self.failure(status: status, body: bytes, endpoint: endpoint) }
+    do {
+      return try JSONDecoder().decode(Response.self, from: Data(bytes.readableBytesView))
+    } catch {
+      throw ConfigStoreError(
+        .unavailable,
+        "etcd at \(endpoint) answered \(path) with something unexpected: \(error)"
+      )
+    }
+  }
+
+  private static func failure(status: HTTPResponseStatus, body: ByteBuffer, endpoint: String)
+    -> ConfigStoreError
+  {
+    if let error = try? JSONDecoder().decode(EtcdError.self, from: Data(body.readableBytesView)) {
+      return error.storeError(endpoint: endpoint)
+    }
+    return ConfigStoreError(
+      .unavailable,
+      "etcd at \(endpoint) answered \(status.code): \(String(buffer: body))"
+    )
+  }
+
+  // MARK: Conversions
+
+  private static func encode(_ text: String) -> String { Data(text.utf8).base64EncodedString() }
+
+  private static func decode(_ base64: String?) throws -> String {
+    guard let base64 else { return "" }
+    guard let data = Data(base64Encoded: base64) else {
+      throw ConfigStoreError(.unavailable, "etcd sent bytes that are not base64: \(base64)")
+    }
+    return String(decoding: data, as: UTF8.self)
+  }
+
+  /// The key and range end that select every key starting with `prefix`: etcd takes ranges
+  /// as [key, range_end), so the end is the prefix with its last byte incremented (a trailing
+  /// 0xff byte cannot be, so it is dropped first); `\0` as both means every key.
+  static func range(_ prefix: String) -> (key: String, rangeEnd: String) {
+    var end = Array(prefix.utf8)
+    while let last = end.last, last == 0xff { end.removeLast() }
+    guard let last = end.last else { return (encode("\0"), encode("\0")) }
+    end[end.count - 1] = last + 1
+    return (encode(prefix), Data(end).base64EncodedString())
+  }
+
+  private static func revision(of header: ResponseHeader?) throws -> ConfigRevision {
+    // A revision of zero is left out of etcd's JSON, like every zero value.
+    header?.revision.flatMap(Int64.init) ?? 0
+  }
+
+  private static func entry(_ kv: KeyValue) throws -> ConfigEntry {
+    let lease = kv.lease.flatMap(Int64.init) ?? 0
+    return ConfigEntry(
+      key: try decode(kv.key),
+      value: try decode(kv.value),
+      revision: kv.modRevision.flatMap(Int64.init) ?? 0,
+      lease: lease == 0 ? nil : LeaseID(lease)
+    )
+  }
+
+  private static func change(_ event: WatchEvent) throws -> ConfigChange {
+    let isDelete = event.type == "DELETE"
+    return ConfigChange(
+      kind: isDelete ? .delete : .put,
+      key: try decode(event.kv?.key),
+      value: isDelete ? "" : try decode(event.kv?.value),
+      revision: event.kv?.modRevision.flatMap(Int64.init) ?? 0
+    )
+  }
+}
+
+// MARK: - Watch setup
+
+/// Watches whose request etcd has not yet confirmed; writes wait for them (briefly), so a
+/// write made after `watch(…)` returned is seen by that watch.
+private final class PendingWatches: Sendable {
+  private struct State {
+    var nextID = 0
+    var open: Set<Int> = []
+  }
+
+  private let state = Mutex(State())
+
+  func begin() -> Int {
+    state.withLock { state in
+      defer { state.nextID += 1 }
+      state.open.insert(state.nextID)
+      return state.nextID
+    }
+  }
+
+  func end(_ id: Int) { _ = state.withLock { $0.open.remove(id) } }
+
+  /// Waits until the watches pending now are set up, or `timeout` passed: a write must not
+  /// hang on a watch that cannot reach etcd (the write will fail on its own then).
+  func waitForSetups(timeout: Duration) async {
+    let waitingFor = state.withLock { $0.open }
+    guard !waitingFor.isEmpty else { return }
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+      if state.withLock({ $0.open.isDisjoint(with: waitingFor) }) { return }
+      do { try await Task.sleep(for: .milliseconds(5)) } catch { return }
+    }
+  }
+}
+
+/// Splits a streamed body into lines: etcd's gateway writes one JSON object per line, and
+/// a line can span chunks.
+private struct LineSplitter {
+  private var buffer: [UInt8] = []
+
+  mutating func append(_ chunk: ByteBuffer) { buffer.append(contentsOf: chunk.readableBytesView) }
+
+  mutating func next() -> Data? {
+    while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+      let line = Data(buffer[..<newline])
+      buffer.removeSubrange(...newline)
+      if !line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { return line }
+    }
+    return nil
+  }
+}
+
+extension TimeAmount {
+  fileprivate init(_ duration: Duration) {
+    let (seconds, attoseconds) = duration.components
+    self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+  }
+}
+
+// MARK: - etcd's JSON
+// 64-bit integers are JSON strings and zero values are left out, hence the optional strings.
+
+private struct ResponseHeader: Decodable {
+  var revision: String?
+}
+
+private struct HeaderOnly: Decodable {
+  var header: ResponseHeader?
+}
+
+private struct KeyValue: Decodable {
+  var key: String?
+  var value: String?
+  var modRevision: String?
+  var lease: String?
+
+  enum CodingKeys: String, CodingKey {
+    case key, value, lease
+    case modRevision = "mod_revision"
+  }
+}
+
+private struct PutRequest: Encodable {
+  var key: String
+  var value: String
+  var lease: String?
+}
+
+private struct RangeRequest: Encodable {
+  var key: String
+  var rangeEnd: String?
+
+  enum CodingKeys: String, CodingKey {
+    case key
+    case rangeEnd = "range_end"
+  }
+}
+
+private struct RangeResponse: Decodable {
+  var header: ResponseHeader?
+  var kvs: [KeyValue]?
+}
+
+private struct DeleteRangeRequest: Encodable {
+  var key: String
+}
+
+private struct DeleteRangeResponse: Decodable {
+  var header: ResponseHeader?
+  var deleted: String?
+}
+
+private struct LeaseGrantRequest: Encodable {
+  var ttl: String
+
+  enum CodingKeys: String, CodingKey {
+    case ttl = "TTL"
+  }
+}
+
+private struct LeaseGrantResponse: Decodable {
+  var id: String?
+  var error: String?
+
+  enum CodingKeys: String, CodingKey {
+    case id = "ID"
+    case error
+  }
+}
+
+private struct LeaseIDRequest: Encodable {
+  var id: String
+
+  enum CodingKeys: String, CodingKey {
+    case id = "ID"
+  }
+}
+
+private struct StreamedKeepAlive: Decodable {
+  struct Result: Decodable {
+    var ttl: String?
+
+    enum CodingKeys: String, CodingKey {
+      case ttl = "TTL"
+    }
+  }
+
+  var result: Result?
+  var error: EtcdError?
+}
+
+private struct WatchRequest: Encodable {
+  struct Create: Encodable {
+    var key: String
+    var rangeEnd: String
+    var startRevision: String?
+
+    enum CodingKeys: String, CodingKey {
+      case key
+      case rangeEnd = "range_end"
+      case startRevision = "start_revision"
+    }
+  }
+
+  var createRequest: Create
+
+  enum CodingKeys: String, CodingKey {
+    case createRequest = "create_request"
+  }
+}
+
+private struct WatchEvent: Decodable {
+  var type: String?
+  var kv: KeyValue?
+}
+
+private struct WatchLine: Decodable {
+  struct Result: Decodable {
+    var header: ResponseHeader?
+    var created: Bool?
+    var canceled: Bool?
+    var compactRevision: String?
+    var cancelReason: String?
+    var events: [WatchEvent]?
+
+    enum CodingKeys: String, CodingKey {
+      case header, created, canceled, events
+      case compactRevision = "compact_revision"
+      case cancelReason = "cancel_reason"
+    }
+  }
+
+  var result: Result?
+  var error: EtcdError?
+}
+
+/// etcd's error body: gRPC's status code and message.
+private struct EtcdError: Decodable {
+  var error: String?
+  var message: String?
+  var code: Int?
+
+  func storeError(endpoint: String) -> ConfigStoreError {
+    let text = message ?? error ?? "an error without a message"
+    switch code {
+    // NOT_FOUND: the only thing etcd's KV and lease calls fail to find is a lease.
+    case 5: return ConfigStoreError(.leaseNotFound, text)
+    // INVALID_ARGUMENT.
+    case 3: return ConfigStoreError(.invalidArgument, text)
+    // OUT_OF_RANGE: a revision older than the compacted history.
+    case 11: return ConfigStoreError(.compacted, text)
+    default: return ConfigStoreError(.unavailable, "etcd at \(endpoint): \(text)")
+    }
+  }
+}

@@ -1,0 +1,196 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import SkeinGovernance
+import SkeinTestSupport
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+extension IntegrationPeer {
+  /// etcd (Debian's etcd-server), started by the tests on loopback.
+  static let etcd = IntegrationPeer(name: "etcd (etcd-server)", needs: [("etcd", [], nil)])
+}
+
+/// A port on 127.0.0.1 that nothing listened on a moment ago: the kernel picks it, so tests
+/// running side by side do not collide the way fixed ports would.
+func freeLoopbackPort() throws -> Int {
+  #if canImport(Glibc)
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+  #else
+    let fd = socket(AF_INET, SOCK_STREAM, 0)
+  #endif
+  guard fd >= 0 else { throw IntegrationError(message: "socket() failed: \(errno)") }
+  defer { close(fd) }
+  var address = sockaddr_in()
+  address.sin_family = sa_family_t(AF_INET)
+  address.sin_port = 0
+  address.sin_addr.s_addr = inet_addr("127.0.0.1")
+  var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+  let bound = withUnsafeMutablePointer(to: &address) {
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+  }
+  guard bound == 0 else { throw IntegrationError(message: "bind() failed: \(errno)") }
+  let named = withUnsafeMutablePointer(to: &address) {
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+  }
+  guard named == 0 else { throw IntegrationError(message: "getsockname() failed: \(errno)") }
+  return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// One etcd node for a test, on free loopback ports with a data directory of its own; killed
+/// and its directory removed when the test drops it (or calls ``stop()``).
+final class EtcdServer: Sendable {
+  let clientPort: Int
+  let peerPort: Int
+  let directory: URL
+  private let executable: String
+  private let process = Mutex<RunningProcess?>(nil)
+
+  /// The client URL for ``EtcdConfigStore``.
+  var endpoint: String { "http://127.0.0.1:\(clientPort)" }
+
+  private init(executable: String) throws {
+    self.executable = executable
+    clientPort = try freeLoopbackPort()
+    peerPort = try freeLoopbackPort()
+    directory = FileManager.default.temporaryDirectory.appending(
+      path: "skein-etcd-\(UUID().uuidString)"
+    )
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  }
+
+  deinit {
+    // SIGKILL, not SIGTERM: nothing waits here, and the directory goes right after.
+    process.withLock { $0?.signal(SIGKILL) }
+    try? FileManager.default.removeItem(at: directory)
+  }
+
+  /// Starts etcd and waits until it answers `/health`.
+  static func start() async throws -> EtcdServer {
+    let executable = try IntegrationPeer.etcd.executable("etcd")
+    var attempt = 1
+    while true {
+      let server = try EtcdServer(executable: executable)
+      do {
+        try await server.launch()
+        return server
+      } catch {
+        await server.stop()
+        // Another test may have taken a port between choosing it and etcd binding it.
+        guard attempt < 3 else { throw error }
+        attempt += 1
+      }
+    }
+  }
+
+  /// Stops etcd (SIGTERM, then SIGKILL) and starts it again on the same ports and data.
+  func restart() async throws {
+    await halt()
+    try await launch()
+  }
+
+  /// Stops etcd and removes its data directory.
+  func stop() async {
+    await halt()
+    try? FileManager.default.removeItem(at: directory)
+  }
+
+  private func launch() async throws {
+    let client = "http://127.0.0.1:\(clientPort)"
+    let peer = "http://127.0.0.1:\(peerPort)"
+    let running = try RunningProcess(
+      executable,
+      [
+        "--name", "default",
+        "--data-dir", directory.appending(path: "data").path,
+        "--listen-client-urls", client, "--advertise-client-urls", client,
+        "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+        "--initial-cluster", "default=\(peer)",
+      ]
+    )
+    process.withLock { $0 = running }
+    _ = try await running.waitForLine(containing: "ready to serve client requests")
+    try await waitForHealth(running)
+  }
+
+  private func waitForHealth(_ running: RunningProcess) async throws {
+    let deadline = ContinuousClock.now + .seconds(20)
+    while ContinuousClock.now < deadline {
+      let request = HTTPClientRequest(url: endpoint + "/health")
+      if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(1)),
+        let body = try? await response.body.collect(upTo: 4096),
+        String(buffer: body).contains(#""health":"true""#)
+      {
+        return
+      }
+      try await Task.sleep(for: .milliseconds(50))
+    }
+    throw IntegrationError(
+      message: "etcd on \(endpoint) did not become healthy:\n\(running.printed)"
+    )
+  }
+
+  private func halt() async {
+    guard let running = process.withLock({ $0 }) else { return }
+    running.signal(SIGTERM)
+    if (try? await running.waitForExit(timeout: .seconds(10))) == nil {
+      running.signal(SIGKILL)
+      _ = try? await running.waitForExit(timeout: .seconds(10))
+    }
+    process.withLock { $0 = nil }
+  }
+}
+
+/// An etcd store together with the server it talks to, so the server lives exactly as long
+/// as the test holds the store (the contract's `make()` has no teardown of its own).
+final class ServedEtcdStore: ConfigStore {
+  let server: EtcdServer
+  let store: EtcdConfigStore
+
+  init(server: EtcdServer) {
+    self.server = server
+    self.store = EtcdConfigStore(endpoint: server.endpoint)
+  }
+
+  func get(_ key: String) async throws -> ConfigEntry? { try await store.get(key) }
+
+  @discardableResult
+  func put(_ key: String, _ value: String, lease: LeaseID?) async throws -> ConfigRevision {
+    try await store.put(key, value, lease: lease)
+  }
+
+  @discardableResult
+  func delete(_ key: String) async throws -> Bool { try await store.delete(key) }
+
+  func list(prefix: String) async throws -> (entries: [ConfigEntry], revision: ConfigRevision) {
+    try await store.list(prefix: prefix)
+  }
+
+  func watch(prefix: String, after revision: ConfigRevision?) -> AsyncThrowingStream<
+    ConfigChange, any Error
+  > {
+    store.watch(prefix: prefix, after: revision)
+  }
+
+  func grantLease(ttl: Duration) async throws -> LeaseID { try await store.grantLease(ttl: ttl) }
+
+  func keepAlive(_ lease: LeaseID) async throws { try await store.keepAlive(lease) }
+
+  func revokeLease(_ lease: LeaseID) async throws { try await store.revokeLease(lease) }
+}
+
+extension StoreUnderTest {
+  /// etcd, one server per test. Leases expire on etcd's clock, so making time pass is
+  /// sleeping: `d` plus half a second, etcd's interval for revoking expired leases. More
+  /// slack would break the contract's "kept alive, not yet due" check at 1 s of a 2 s TTL.
+  static let etcd = StoreUnderTest(name: "etcd") {
+    let store = ServedEtcdStore(server: try await EtcdServer.start())
+    return (store, { duration in try await Task.sleep(for: duration + .milliseconds(500)) })
+  }
+}
