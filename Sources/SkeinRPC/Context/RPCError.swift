@@ -27,6 +27,8 @@ public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
     public static let shutdown = Code("shutdown")
     /// The reply did not decode.
     public static let protocolError = Code("protocol")
+    /// The route is degraded: the caller failed fast without touching the network.
+    public static let degraded = Code("degraded")
 
     /// The name.
     public var description: String { name }
