@@ -1,0 +1,166 @@
+import Foundation
+public import SkeinRPC
+import Synchronization
+
+/// One registered instance of a service: where it listens and its share of the traffic.
+public struct ServiceInstance: Sendable, Hashable, Codable {
+  /// The service.
+  public var service: String
+  /// Its cluster.
+  public var cluster: String
+  /// A name unique within the cluster (`host:port` by default).
+  public var id: String
+  /// The host callers connect to.
+  public var host: String
+  /// The port.
+  public var port: Int
+  /// The balancer weight (default 100).
+  public var weight: Int
+
+  /// Creates an instance.
+  public init(
+    service: ServiceName,
+    cluster: Cluster,
+    address: InstanceAddress,
+    id: String? = nil,
+    weight: Int = 100
+  ) {
+    self.service = service.rawValue
+    self.cluster = cluster.rawValue
+    self.id = id ?? "\(address.host):\(address.port)"
+    self.host = address.host
+    self.port = address.port
+    self.weight = max(0, weight)
+  }
+
+  /// Where it listens.
+  public var address: InstanceAddress { InstanceAddress(host: host, port: port) }
+
+  /// Its registry key: `/skein/services/service/cluster/id`.
+  public var key: String { "\(Registry.root)/\(service)/\(cluster)/\(id)" }
+}
+
+/// Service discovery on the config store: instances register under a lease that they keep
+/// alive, so a dead instance disappears when its lease lapses; callers watch a service and see
+/// its instance list change without restarting.
+public struct Registry: Sendable {
+  /// The prefix every registration lives under.
+  public static let root = "/skein/services"
+
+  private let store: any ConfigStore
+
+  /// A registry on `store`.
+  public init(store: any ConfigStore) {
+    self.store = store
+  }
+
+  /// Registers `instance` under a lease of `ttl`; run the returned registration to keep it
+  /// alive.
+  public func register(_ instance: ServiceInstance, ttl: Duration = .seconds(10)) async throws
+    -> Registration
+  {
+    let registration = Registration(store: store, instance: instance, ttl: ttl)
+    try await registration.register()
+    return registration
+  }
+
+  /// The instances of `service` registered now, in key order.
+  public func instances(of service: ServiceName) async throws -> [ServiceInstance] {
+    try await Self.decode(store.list(prefix: prefix(service)).entries)
+  }
+
+  /// The instance list of `service`, first as it is, then again after every change, until the
+  /// task is cancelled.
+  public func watch(_ service: ServiceName) -> AsyncThrowingStream<[ServiceInstance], any Error> {
+    let store = self.store
+    let prefix = prefix(service)
+    return AsyncThrowingStream { continuation in
+      let task = Task {
+        do {
+          let (entries, revision) = try await store.list(prefix: prefix)
+          var current = Dictionary(
+            uniqueKeysWithValues: entries.map { ($0.key, $0.value) }
+          )
+          continuation.yield(Self.decode(current.sorted { $0.key < $1.key }.map(\.value)))
+          for try await change in store.watch(prefix: prefix, after: revision) {
+            current[change.key] = change.kind == .put ? change.value : nil
+            continuation.yield(Self.decode(current.sorted { $0.key < $1.key }.map(\.value)))
+          }
+          continuation.finish()
+        } catch {
+          continuation.finish(throwing: error)
+        }
+      }
+      continuation.onTermination = { _ in task.cancel() }
+    }
+  }
+
+  private func prefix(_ service: ServiceName) -> String { "\(Self.root)/\(service)/" }
+
+  private static func decode(_ entries: [ConfigEntry]) -> [ServiceInstance] {
+    decode(entries.map(\.value))
+  }
+
+  /// Values that do not decode are skipped: one bad registration must not hide the others.
+  private static func decode(_ values: [String]) -> [ServiceInstance] {
+    values.compactMap { try? JSONDecoder().decode(ServiceInstance.self, from: Data($0.utf8)) }
+  }
+}
+
+/// A registered instance: keep it alive with ``run()``, remove it with ``deregister()``.
+public final class Registration: Sendable {
+  /// The instance registered.
+  public let instance: ServiceInstance
+  /// The lease's time to live.
+  public let ttl: Duration
+  private let store: any ConfigStore
+  private let lease = Mutex<LeaseID?>(nil)
+
+  init(store: any ConfigStore, instance: ServiceInstance, ttl: Duration) {
+    self.store = store
+    self.instance = instance
+    self.ttl = ttl
+  }
+
+  /// The lease the registration lives under now.
+  public var currentLease: LeaseID? { lease.withLock { $0 } }
+
+  func register() async throws {
+    let granted = try await store.grantLease(ttl: ttl)
+    let value = String(decoding: try JSONEncoder().encode(instance), as: UTF8.self)
+    try await store.put(instance.key, value, lease: granted)
+    lease.withLock { $0 = granted }
+  }
+
+  /// Keeps the lease alive (three keep-alives per TTL) until the task is cancelled; if the
+  /// lease was lost (the store restarted, the process stalled), registers again.
+  public func run() async {
+    while !Task.isCancelled {
+      try? await Task.sleep(for: ttl / 3)
+      guard !Task.isCancelled else { return }
+      do {
+        if let current = currentLease {
+          try await store.keepAlive(current)
+        } else {
+          try await register()
+        }
+      } catch let error as ConfigStoreError where error.code == .leaseNotFound {
+        lease.withLock { $0 = nil }
+        try? await register()
+      } catch {
+        // The store is unreachable: try again next round.
+      }
+    }
+  }
+
+  /// Removes the registration now.
+  public func deregister() async throws {
+    guard
+      let current = lease.withLock({ lease -> LeaseID? in
+        defer { lease = nil }
+        return lease
+      })
+    else { return }
+    try await store.revokeLease(current)
+  }
+}
