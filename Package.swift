@@ -86,6 +86,7 @@ let package = Package(
       name: "skein",
       dependencies: [
         "SkeinGenCommand",
+        "SkeinGovernance",
         "SkeinRPC",
         "SkeinDemoIDL",
         "SkeinExample",

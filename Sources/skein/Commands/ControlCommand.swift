@@ -1,0 +1,184 @@
+import ArgumentParser
+import Foundation
+import SkeinGovernance
+import SkeinRPC
+
+/// `skein ctl`: flips governance switches in the config store; every caller obeys.
+struct ControlCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "ctl",
+    abstract: "Read and change governance switches in the config store.",
+    discussion: """
+      PATH is a route, /from/fromCluster/to/toCluster/method, with * allowed in any segment; \
+      the most specific match wins. Changes go through the config store and every caller \
+      watching it obeys.
+
+      Examples:
+        skein ctl degrade /gateway/*/example/*/Visit on --registry etcd://127.0.0.1:2379
+        skein ctl traffic /*/*/example/*/* c1=80,c2=20
+        skein ctl config /*/*/example/*/Visit '{"timeout_ms":250,"balancer":"p2c"}'
+        skein ctl get /skein/governance/
+      """,
+    subcommands: [Degrade.self, Traffic.self, Config.self, Get.self]
+  )
+
+  /// Where the config store is.
+  struct StoreOptions: ParsableArguments {
+    @Option(
+      help: """
+        The config store: etcd://HOST:PORT (memory://HOST:PORT, a process's embedded store, \
+        is not served yet). Default: $SKEIN_REGISTRY, else etcd://127.0.0.1:2379.
+        """
+    )
+    var registry = ProcessInfo.processInfo.environment["SKEIN_REGISTRY"] ?? "etcd://127.0.0.1:2379"
+
+    func validate() throws { _ = try endpoint() }
+
+    /// The etcd client URL for `--registry`.
+    func endpoint() throws -> String {
+      if registry.hasPrefix("etcd://") {
+        let address = String(registry.dropFirst("etcd://".count))
+        do {
+          _ = try InstanceAddress(parsing: address)
+        } catch { throw ValidationError("--registry: \(error)") }
+        return "http://" + address
+      }
+      if registry.hasPrefix("memory://") {
+        throw ValidationError(
+          "--registry memory:// is not available yet: the embedded store is not served to other processes; use etcd://HOST:PORT"
+        )
+      }
+      throw ValidationError("--registry must be etcd://HOST:PORT, not '\(registry)'")
+    }
+
+    /// Runs `body` with a store, closing it afterwards.
+    func withStore<T>(_ body: (EtcdConfigStore) async throws -> T) async throws -> T {
+      let store = EtcdConfigStore(endpoint: try endpoint())
+      do {
+        let result = try await body(store)
+        try? await store.shutdown()
+        return result
+      } catch {
+        try? await store.shutdown()
+        throw error
+      }
+    }
+  }
+
+  /// Parses a route pattern argument into a ValidationError a person can act on.
+  static func pattern(_ path: String) throws -> RoutePattern {
+    do {
+      return try RoutePattern(path: path)
+    } catch { throw ValidationError("\(error)") }
+  }
+
+  /// `skein ctl degrade PATH on|off`.
+  struct Degrade: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Turn a route's degrade switch on (callers fail fast) or off."
+    )
+
+    @Argument(help: "The route pattern.") var path: String
+    @Argument(help: "on or off.") var state: String
+    @OptionGroup var store: StoreOptions
+
+    func validate() throws {
+      _ = try ControlCommand.pattern(path)
+      guard state == "on" || state == "off" else {
+        throw ValidationError("the switch is 'on' or 'off', not '\(state)'")
+      }
+    }
+
+    func run() async throws {
+      let key = GovernanceSwitch.degrade.key(for: try ControlCommand.pattern(path))
+      let revision = try await store.withStore {
+        try await $0.put(key, #"{"on":\#(state == "on")}"#)
+      }
+      print("\(key) = {\"on\":\(state == "on")} (revision \(revision))")
+    }
+  }
+
+  /// `skein ctl traffic PATH c1=80,c2=20`.
+  struct Traffic: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Set how callers split a route's calls across the callee's clusters."
+    )
+
+    @Argument(help: "The route pattern.") var path: String
+    @Argument(help: "Weights by cluster: c1=80,c2=20.") var weights: String
+    @OptionGroup var store: StoreOptions
+
+    func parsedWeights() throws -> [String: Int] {
+      var result: [String: Int] = [:]
+      for pair in weights.split(separator: ",") {
+        let parts = pair.split(separator: "=")
+        guard parts.count == 2, let weight = Int(parts[1]), weight >= 0,
+          (try? Cluster(String(parts[0]))) != nil
+        else {
+          throw ValidationError("weights are cluster=integer pairs like c1=80,c2=20, not '\(pair)'")
+        }
+        result[String(parts[0])] = weight
+      }
+      guard result.values.contains(where: { $0 > 0 }) else {
+        throw ValidationError("at least one cluster needs a positive weight")
+      }
+      return result
+    }
+
+    func validate() throws {
+      _ = try ControlCommand.pattern(path)
+      _ = try parsedWeights()
+    }
+
+    func run() async throws {
+      let key = GovernanceSwitch.traffic.key(for: try ControlCommand.pattern(path))
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = .sortedKeys
+      let value = String(decoding: try encoder.encode(parsedWeights()), as: UTF8.self)
+      let revision = try await store.withStore { try await $0.put(key, value) }
+      print("\(key) = \(value) (revision \(revision))")
+    }
+  }
+
+  /// `skein ctl config PATH JSON`.
+  struct Config: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Set a route's dynamic config: timeout_ms, retries, balancer, breaker."
+    )
+
+    @Argument(help: "The route pattern.") var path: String
+    @Argument(help: #"The config document, e.g. {"timeout_ms":250,"balancer":"p2c"}."#)
+    var json: String
+    @OptionGroup var store: StoreOptions
+
+    func validate() throws {
+      _ = try ControlCommand.pattern(path)
+      do {
+        _ = try JSONDecoder().decode(RouteConfig.self, from: Data(json.utf8))
+      } catch { throw ValidationError("not a route config document: \(error)") }
+    }
+
+    func run() async throws {
+      let key = GovernanceSwitch.config.key(for: try ControlCommand.pattern(path))
+      let revision = try await store.withStore { try await $0.put(key, json) }
+      print("\(key) = \(json) (revision \(revision))")
+    }
+  }
+
+  /// `skein ctl get PREFIX`.
+  struct Get: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Print every key under a prefix with its value."
+    )
+
+    @Argument(help: "The key prefix, e.g. /skein/governance/ or /skein/services/.")
+    var prefix = "/skein/"
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+      let (entries, revision) = try await store.withStore { try await $0.list(prefix: prefix) }
+      for entry in entries { print("\(entry.key) = \(entry.value)") }
+      print("(\(entries.count) keys, revision \(revision))")
+    }
+  }
+}
