@@ -264,6 +264,24 @@ struct RPCTests {
     await client.shutdown()
   }
 
+  @Test("a caller not on a method's allow-list is denied and counted; others pass")
+  func accessControl() async throws {
+    let acl = AccessControlMiddleware(allowed: ["call": [try ServiceName("gateway")]])
+    let server = try await RunningServer.start(TestHandler(recorder: Recorder()), middleware: [acl])
+    let gateway = try makeClient([server.address], caller: "gateway")
+    let intruder = try makeClient([server.address], caller: "intruder")
+    #expect(try await TestServiceClient(gateway).call(req: Request(text: "ok")).text == "ok")
+    let error = await rpcError { _ = try await TestServiceClient(intruder).call(req: Request()) }
+    #expect(error?.code == .denied)
+    #expect(error?.message.contains("'intruder' may not call 'call'") == true)
+    // Methods without a list admit everyone.
+    _ = try await TestServiceClient(intruder).relay(req: Request(text: "open"))
+    #expect(acl.deniedCalls == [.init(caller: try ServiceName("intruder"), method: "call"): 1])
+    await gateway.shutdown()
+    await intruder.shutdown()
+    await server.stop()
+  }
+
   @Test("middleware runs in the order listed, on both sides, and sees the route")
   func middlewareOrder() async throws {
     let recorder = Recorder()

@@ -184,6 +184,9 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
       let header = try reader.readMessageBegin()
       return try reader.readReply(method, header: header)
     } catch let exception as ThriftApplicationException {
+      if exception.message.hasPrefix(RPCError.permissionDeniedPrefix) {
+        throw RPCError(.denied, "\(address): \(exception.message)", remoteException: exception)
+      }
       throw RPCError(
         .remote,
         "\(address) answered '\(Method.name)' with \(exception)",

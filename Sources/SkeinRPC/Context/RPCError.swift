@@ -29,6 +29,8 @@ public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
     public static let protocolError = Code("protocol")
     /// The route is degraded: the caller failed fast without touching the network.
     public static let degraded = Code("degraded")
+    /// The server's access control refused the caller.
+    public static let denied = Code("denied")
 
     /// The name.
     public var description: String { name }
@@ -50,6 +52,9 @@ public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
 
   /// `code: message`.
   public var description: String { "\(code): \(message)" }
+
+  /// How a server's access-control refusal starts its message on the wire.
+  public static let permissionDeniedPrefix = "permission denied: "
 }
 
 /// A server refused a call whose deadline had already passed, without running the handler.
