@@ -282,6 +282,30 @@ struct RPCTests {
     await server.stop()
   }
 
+  @Test("calls follow the balancer's weights, and instance updates take effect")
+  func balancingAndInstanceUpdates() async throws {
+    let (heavyRuns, lightRuns) = (Recorder(), Recorder())
+    let heavy = try await RunningServer.start(TestHandler(recorder: heavyRuns))
+    let light = try await RunningServer.start(TestHandler(recorder: lightRuns))
+    let client = try makeClient([])
+    await client.setInstances([
+      WeightedInstance(heavy.address, weight: 3), WeightedInstance(light.address, weight: 1),
+    ])
+    let service = TestServiceClient(client)
+    for _ in 0..<40 { _ = try await service.call(req: Request()) }
+    #expect(heavyRuns.runs == 30 && lightRuns.runs == 10)
+    await client.setInstances([WeightedInstance(light.address)])
+    for _ in 0..<10 { _ = try await service.call(req: Request()) }
+    #expect(heavyRuns.runs == 30 && lightRuns.runs == 20)
+    #expect(client.poolLoad().keys.sorted() == [light.address])
+    await client.setInstances([])
+    let error = await rpcError { _ = try await service.call(req: Request()) }
+    #expect(error?.code == .noInstance)
+    await client.shutdown()
+    await heavy.stop()
+    await light.stop()
+  }
+
   @Test("middleware runs in the order listed, on both sides, and sees the route")
   func middlewareOrder() async throws {
     let recorder = Recorder()

@@ -66,26 +66,63 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
   public let configuration: Configuration
   /// The client chain, outermost first; the connection pool is the endpoint it wraps.
   public let chain: MiddlewareChain
-  private let pools: [ConnectionPool]
-  private let nextInstance = Atomic<Int>(0)
+  /// Picks the instance of each call.
+  public let balancer: any LoadBalancer
+  private let group: any EventLoopGroup
+  private let targets = Mutex<Targets>(Targets())
+
+  /// The instances calls may go to, each with its pool.
+  private struct Targets {
+    var instances: [WeightedInstance] = []
+    var pools: [InstanceAddress: ConnectionPool] = [:]
+  }
 
   /// Creates a client; connections open on first use.
   ///
   /// - Parameters:
   ///   - configuration: What to call and how.
   ///   - middleware: The caller's middlewares, outermost first.
+  ///   - balancer: Picks each call's instance; smooth weighted round robin by default.
   ///   - group: The event loops; NIO's shared singleton by default.
   public init(
     configuration: Configuration,
     middleware: [any Middleware] = [],
+    balancer: any LoadBalancer = SmoothWeightedRoundRobin(),
     group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
   ) {
     self.configuration = configuration
     self.chain = MiddlewareChain(middleware)
-    self.pools = configuration.instances.map {
-      ConnectionPool(address: $0, configuration: configuration, group: group)
+    self.balancer = balancer
+    self.group = group
+    updateInstances(configuration.instances.map { WeightedInstance($0) })
+  }
+
+  /// Replaces the instances calls go to (from the registry, say): new ones get a pool, gone
+  /// ones have theirs closed once their calls in flight fail or finish.
+  ///
+  /// - Returns: The pools taken out of service, for the caller to close.
+  @discardableResult
+  func updateInstances(_ instances: [WeightedInstance]) -> [ConnectionPool] {
+    targets.withLock { targets in
+      var pools: [InstanceAddress: ConnectionPool] = [:]
+      for instance in instances {
+        pools[instance.address] =
+          targets.pools[instance.address]
+          ?? ConnectionPool(address: instance.address, configuration: configuration, group: group)
+      }
+      let removed = targets.pools.filter { pools[$0.key] == nil }.map(\.value)
+      targets = Targets(instances: instances, pools: pools)
+      return removed
     }
   }
+
+  /// Replaces the instances calls go to; pools of instances no longer listed are closed.
+  public func setInstances(_ instances: [WeightedInstance]) async {
+    for pool in updateInstances(instances) { await pool.close() }
+  }
+
+  /// The instances calls go to now.
+  public var instances: [WeightedInstance] { targets.withLock { $0.instances } }
 
   /// Calls `method` through the chain and the pool.
   ///
@@ -130,9 +167,7 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
     guard deadline > now else {
       throw RPCError(.timeout, "the deadline passed before '\(Method.name)' was sent")
     }
-    guard !pools.isEmpty else {
-      throw RPCError(.noInstance, "no instance of \(configuration.target) is configured")
-    }
+    let (candidates, pools) = targets.withLock { ($0.instances, $0.pools) }
     try Task.checkCancellation()
     var args = args
     var extra = args.requestBase?.extra ?? [:]
@@ -144,9 +179,14 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
       caller: configuration.caller.name.rawValue,
       extra: extra
     )
-    let index = nextInstance.wrappingAdd(1, ordering: .relaxed).oldValue
-    let pool = pools[Int(UInt(bitPattern: index) % UInt(pools.count))]
+    guard let picked = balancer.pick(from: candidates, key: nil), let pool = pools[picked.address]
+    else {
+      throw RPCError(.noInstance, "no instance of \(configuration.target) can take calls")
+    }
     let limits = configuration.limits
+    balancer.callStarted(picked.address)
+    let started = ContinuousClock.now
+    defer { balancer.callFinished(picked.address, latency: .now - started) }
     let reply = try await pool.withConnection { connection -> ByteBuffer? in
       let sequenceID = connection.makeSequenceID()
       var writer = ThriftBinaryWriter(capacity: 256)
@@ -199,11 +239,11 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
 
   /// Per instance: the connections open and the calls admitted (waiting or in flight).
   public func poolLoad() -> [InstanceAddress: (connections: Int, pendingCalls: Int)] {
-    Dictionary(uniqueKeysWithValues: pools.map { ($0.address, $0.load) })
+    targets.withLock { targets in targets.pools.mapValues(\.load) }
   }
 
   /// Closes every connection; calls in flight fail with a transport error.
   public func shutdown() async {
-    for pool in pools { await pool.close() }
+    for pool in updateInstances([]) { await pool.close() }
   }
 }

@@ -1,4 +1,3 @@
-public import SkeinRPC
 import Synchronization
 
 /// One instance a balancer can pick, with the weight the registry gave it.

@@ -1,4 +1,3 @@
-public import SkeinRPC
 import Synchronization
 
 /// Smooth weighted round robin (nginx's): over any window of `sum(weights)` picks each instance
