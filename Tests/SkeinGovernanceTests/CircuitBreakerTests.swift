@@ -1,4 +1,6 @@
 import SkeinGovernance
+import SkeinRPC
+import SkeinThrift
 import Synchronization
 import Testing
 
@@ -78,4 +80,54 @@ import Testing
 /// The transitions a breaker reported, in order.
 final class TransitionLog: Sendable {
   let lines = Mutex<[String]>([])
+}
+
+@Suite struct BreakerMiddlewareTests {
+  @Test("a failing route opens its breaker; calls are then refused without reaching it")
+  func opensAndRefuses() async throws {
+    let time = ManualTime()
+    let log = TransitionLog()
+    let middleware = BreakerMiddleware(
+      configuration: { _ in
+        BreakerConfiguration(
+          minimumCalls: 4,
+          failureRate: 0.5,
+          coolDown: .seconds(5),
+          halfOpenProbes: 1
+        )
+      },
+      now: { time.now },
+      onTransition: { route, from, to in
+        log.lines.withLock { $0.append("\(route) \(from.rawValue)->\(to.rawValue)") }
+      }
+    )
+    let route = try FiveTuple(path: "/gateway/c1/example/c2/Visit")
+    let reached = Mutex(0)
+    let failing = Mutex(true)
+    let endpoint = MiddlewareChain([middleware]).wrap(
+      Endpoint<ProbeMethod> { _, _ in
+        reached.withLock { $0 += 1 }
+        if failing.withLock({ $0 }) { throw RPCError(.timeout, "slow") }
+        return ThriftOnewayResult()
+      }
+    )
+    let context = CallContext(route: route, logID: "x")
+    for _ in 0..<4 { _ = try? await endpoint(context, ProbeArgs()) }
+    #expect(middleware.states[route] == .open)
+    do {
+      _ = try await endpoint(context, ProbeArgs())
+    } catch let error as RPCError {
+      #expect(error.code == .breakerOpen)
+    }
+    #expect(reached.withLock { $0 } == 4, "the refused call never reached the endpoint")
+    time.advance(by: .seconds(5))
+    failing.withLock { $0 = false }
+    _ = try await endpoint(context, ProbeArgs())
+    #expect(middleware.states[route] == .closed)
+    #expect(
+      log.lines.withLock { $0 } == [
+        "\(route) closed->open", "\(route) open->half_open", "\(route) half_open->closed",
+      ]
+    )
+  }
 }

@@ -31,6 +31,8 @@ public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
     public static let degraded = Code("degraded")
     /// The server's access control refused the caller.
     public static let denied = Code("denied")
+    /// The route's circuit breaker is open: the call was refused without touching the network.
+    public static let breakerOpen = Code("breaker_open")
 
     /// The name.
     public var description: String { name }
