@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import SkeinRPC
 import Synchronization
 
 /// The config store in etcd (3.4 or later), over etcd's v3 JSON API, so a mesh spread over
@@ -200,7 +201,7 @@ public final class EtcdConfigStore: ConfigStore {
     let (key, rangeEnd) = Self.range(prefix)
     // The first revision not yet delivered; `nil` until etcd says where "now" is.
     var next = after.map { $0 + 1 }
-    var backoff = Self.initialBackoff
+    var backoff = Backoff(initial: Self.initialBackoff, maximum: Self.maximumBackoff)
     var failingSince: ContinuousClock.Instant?
     var lastProblem = ""
     while true {
@@ -227,7 +228,7 @@ public final class EtcdConfigStore: ConfigStore {
             if result.created == true {
               if next == nil { next = try Self.revision(of: result.header) + 1 }
               pending.end(setup)
-              backoff = Self.initialBackoff
+              backoff.reset()
               failingSince = nil
             }
             if result.canceled == true {
@@ -280,12 +281,11 @@ public final class EtcdConfigStore: ConfigStore {
         return
       }
       do {
-        try await Task.sleep(for: backoff)
+        try await Task.sleep(for: backoff.next())
       } catch {
         continuation.finish()
         return
       }
-      backoff = min(backoff * 2, Self.maximumBackoff)
     }
   }
 

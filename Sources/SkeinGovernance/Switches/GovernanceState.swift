@@ -108,13 +108,13 @@ public final class GovernanceState: Sendable {
   /// Lists the switches, then follows every change until the task is cancelled; after a watch
   /// fails it lists again and resumes, so a store restart loses nothing.
   public func run() async {
-    var backoff: Duration = .milliseconds(100)
+    var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
     while !Task.isCancelled {
       do {
         let (entries, revision) = try await store.list(prefix: GovernanceSwitch.root + "/")
         tables.withLock { $0 = Tables() }
         for entry in entries { apply(key: entry.key, value: entry.value) }
-        backoff = .milliseconds(100)
+        backoff.reset()
         for try await change in store.watch(prefix: GovernanceSwitch.root + "/", after: revision) {
           apply(key: change.key, value: change.kind == .put ? change.value : nil)
         }
@@ -123,8 +123,7 @@ public final class GovernanceState: Sendable {
       } catch {
         onEvent(GovernanceEvent(key: nil, message: "config store: \(error); retrying"))
       }
-      try? await Task.sleep(for: backoff)
-      backoff = min(backoff * 2, .seconds(5))
+      try? await Task.sleep(for: backoff.next())
     }
   }
 

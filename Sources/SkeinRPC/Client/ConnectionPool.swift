@@ -20,7 +20,10 @@ final class ConnectionPool: Sendable {
     var pending = 0
     /// No new connection is attempted before this, after a failure.
     var retryAt: ContinuousClock.Instant?
-    var backoff: Duration = .zero
+    var backoff = Backoff(
+      initial: ConnectionPool.initialBackoff,
+      maximum: ConnectionPool.maxBackoff
+    )
     var lastError: RPCError?
     var isClosed = false
   }
@@ -109,7 +112,7 @@ final class ConnectionPool: Sendable {
       let keep = state.withLock { state in
         state.connecting = nil
         state.retryAt = nil
-        state.backoff = .zero
+        state.backoff.reset()
         state.lastError = nil
         guard !state.isClosed else { return false }
         state.connections.append(connection)
@@ -123,9 +126,7 @@ final class ConnectionPool: Sendable {
     } catch let error as RPCError {
       state.withLock { state in
         state.connecting = nil
-        state.backoff =
-          state.backoff == .zero ? Self.initialBackoff : min(state.backoff * 2, Self.maxBackoff)
-        state.retryAt = .now + state.backoff
+        state.retryAt = .now + state.backoff.next()
         state.lastError = error
       }
       throw error

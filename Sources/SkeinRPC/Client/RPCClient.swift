@@ -97,10 +97,11 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
     updateInstances(configuration.instances.map { WeightedInstance($0) })
   }
 
-  /// Replaces the instances calls go to (from the registry, say): new ones get a pool, gone
-  /// ones have theirs closed once their calls in flight fail or finish.
+  /// Replaces the instances calls go to (from the registry, say): new ones get a pool, existing
+  /// ones keep theirs.
   ///
-  /// - Returns: The pools taken out of service, for the caller to close.
+  /// - Returns: The pools taken out of service, for the caller to close (their calls in flight
+  ///   then fail with a transport error).
   @discardableResult
   func updateInstances(_ instances: [WeightedInstance]) -> [ConnectionPool] {
     targets.withLock { targets in

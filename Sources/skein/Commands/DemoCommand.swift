@@ -148,16 +148,13 @@ final class RouteStats: Middleware {
     return [header]
       + taken.sorted(by: { $0.key < $1.key }).map { route, figures in
         let sorted = figures.latencies.sorted()
-        func percentile(_ p: Double) -> Double {
-          sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(p * Double(sorted.count)))]
-        }
         let errors = figures.errors.values.reduce(0, +)
         return route.path.padding(toLength: 44, withPad: " ", startingAt: 0)
           + String(
             format: "%8.0f %8.3f %8.3f %8d",
             Double(sorted.count) / interval,
-            percentile(0.5),
-            percentile(0.99),
+            nearestRank(sorted, percent: 50) ?? 0,
+            nearestRank(sorted, percent: 99) ?? 0,
             errors
           )
       }

@@ -65,9 +65,7 @@ struct LoadReport {
 
   /// The latency at percentile `p` (0–100) in milliseconds, 0 with no successes.
   func percentile(_ p: Double) -> Double {
-    guard !latencies.isEmpty else { return 0 }
-    let rank = Int((p / 100 * Double(latencies.count)).rounded(.up)) - 1
-    return Double(latencies[min(max(rank, 0), latencies.count - 1)]) / 1e6
+    nearestRank(latencies, percent: p).map { Double($0) / 1e6 } ?? 0
   }
 
   var qps: Double { seconds > 0 ? Double(calls - errors) / seconds : 0 }
@@ -95,4 +93,12 @@ struct LoadReport {
     if let firstError { lines.append("first error: \(firstError)") }
     return lines.joined(separator: "\n")
   }
+}
+
+/// The value at percentile `percent` (0–100) of ascending `sorted` values, by nearest rank;
+/// `nil` for no values.
+func nearestRank<Value>(_ sorted: [Value], percent: Double) -> Value? {
+  guard !sorted.isEmpty else { return nil }
+  let rank = Int((percent / 100 * Double(sorted.count)).rounded(.up)) - 1
+  return sorted[min(max(rank, 0), sorted.count - 1)]
 }
