@@ -56,6 +56,7 @@ let package = Package(
       dependencies: [
         "SkeinRPC",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
       ],
       swiftSettings: strictSettings
     ),

@@ -8,6 +8,9 @@ struct Skein: AsyncParsableCommand {
     commandName: "skein",
     abstract:
       "A Thrift RPC framework for Swift and the dashboard that steers a mesh built with it.",
-    subcommands: [DemoCommand.self, ControlCommand.self, ExampleCommand.self, GenerateCommand.self]
+    subcommands: [
+      DemoCommand.self, ControlCommand.self, StoreCommand.self, ExampleCommand.self,
+      GenerateCommand.self,
+    ]
   )
 }

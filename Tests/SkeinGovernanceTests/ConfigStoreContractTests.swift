@@ -22,7 +22,8 @@ struct StoreUnderTest: Sendable, CustomTestStringConvertible {
 
   /// Every store the contract runs against: etcd only where it is installed, or where its
   /// absence must fail (SKEIN_REQUIRE_INTEGRATION=1); `EtcdConfigStoreTests` prints why not.
-  static let all: [StoreUnderTest] = IntegrationPeer.etcd.shouldRun ? [memory, etcd] : [memory]
+  static let all: [StoreUnderTest] =
+    [memory, memoryOverLoopback] + (IntegrationPeer.etcd.shouldRun ? [etcd] : [])
 
   static let memory = StoreUnderTest(name: "memory") {
     let time = ManualTime()
@@ -59,6 +60,18 @@ func collect(
     group.cancelAll()
     return first
   }
+}
+
+/// The store error a watch ended with, or `nil` when it ended without one.
+func watchFailure(
+  _ stream: AsyncThrowingStream<ConfigChange, any Error>
+) async throws -> ConfigStoreError? {
+  do {
+    for try await _ in stream {}
+  } catch let error as ConfigStoreError {
+    return error
+  }
+  return nil
 }
 
 @Suite("Config store contract")
@@ -148,16 +161,19 @@ struct ConfigStoreContractTests {
 
 @Suite("Memory config store")
 struct MemoryConfigStoreTests {
-  @Test("a watch from a revision older than the kept history fails as compacted")
-  func compacted() async throws {
-    let store = MemoryConfigStore(historyLimit: 2)
-    for i in 1...5 { try await store.put("/c/\(i)", "\(i)") }
-    var failure: ConfigStoreError?
-    do {
-      for try await _ in store.watch(prefix: "/c/", after: 1) {}
-    } catch let error as ConfigStoreError {
-      failure = error
+  @Test(
+    "a watch from a revision older than the kept history fails as compacted",
+    arguments: [false, true]
+  )
+  func compacted(servedOverLoopback: Bool) async throws {
+    let memory = MemoryConfigStore(historyLimit: 2)
+    var store: any ConfigStore = memory
+    if servedOverLoopback {
+      let served = try await ServedMemoryStore.start(memory)
+      store = HostedStore(server: served, endpoint: served.endpoint)
     }
+    for i in 1...5 { try await store.put("/c/\(i)", "\(i)") }
+    let failure = try await watchFailure(store.watch(prefix: "/c/", after: 1))
     #expect(failure?.code == .compacted)
     // From a revision still kept, the rest is replayed.
     let changes = try await collect(store.watch(prefix: "/c/", after: 3), count: 2)

@@ -3,6 +3,12 @@ import SkeinRPC
 import SkeinTestSupport
 import Testing
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 @Suite(
   "skein ctl against etcd",
   .enabled(if: IntegrationPeer.etcd.shouldRun, Comment(rawValue: IntegrationPeer.etcd.skipReason))
@@ -61,16 +67,45 @@ struct ControlCommandTests {
       ["ctl", "traffic", "/*/*/*/*/*", "c1=lots"]
     )
     #expect(badWeights.errorOutput.contains("weights are cluster=integer pairs"))
-    let memory = try await ProcessResult.run(
+    let badScheme = try await ProcessResult.run(
       skein,
-      ["ctl", "get", "--registry", "memory://127.0.0.1:1"]
+      ["ctl", "get", "--registry", "redis://127.0.0.1:1"]
     )
-    #expect(memory.errorOutput.contains("memory:// is not available yet"))
+    #expect(badScheme.status != 0)
+    #expect(badScheme.errorOutput.contains("etcd://HOST:PORT or memory://HOST:PORT"))
     let unreachable = try await ProcessResult.run(
       skein,
       ["ctl", "get", "--registry", "etcd://127.0.0.1:1"]
     )
     #expect(unreachable.status != 0)
     #expect(unreachable.errorOutput.contains("unavailable"), "\(unreachable.errorOutput)")
+  }
+}
+
+@Suite("skein ctl against skein store serve")
+struct ControlCommandMemoryStoreTests {
+  @Test("a switch put with skein ctl is read back from the embedded store another process serves")
+  func ctlAgainstServedStore() async throws {
+    let skein = try skeinExecutable()
+    let serving = try RunningProcess(skein, ["store", "serve", "--port", "0"])
+    let registry = try await serving.waitForLine(containing: "memory://")
+    #expect(registry.hasPrefix("memory://127.0.0.1:"))
+    try await ProcessResult.check(
+      skein,
+      ["ctl", "degrade", "/gateway/*/example/*/Visit", "on", "--registry", registry]
+    )
+    let listing = try await ProcessResult.check(
+      skein,
+      ["ctl", "get", "/skein/governance/", "--registry", registry]
+    )
+    #expect(
+      listing.output.contains(
+        #"/skein/governance/gateway/*/example/*/Visit/degrade = {"on":true}"#
+      ),
+      "\(listing.output)"
+    )
+    #expect(listing.output.contains("(1 keys, revision 1)"))
+    serving.signal(SIGTERM)
+    #expect(try await serving.waitForExit() == 0)
   }
 }

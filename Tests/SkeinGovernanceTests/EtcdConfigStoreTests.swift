@@ -101,12 +101,7 @@ struct EtcdConfigStoreTests {
     request.body = .bytes(ByteBuffer(string: #"{"revision":"\#(last)"}"#))
     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
     #expect(response.status == .ok)
-    var failure: ConfigStoreError?
-    do {
-      for try await _ in store.watch(prefix: "/c/", after: 1) {}
-    } catch let error as ConfigStoreError {
-      failure = error
-    }
+    let failure = try await watchFailure(store.watch(prefix: "/c/", after: 1))
     #expect(failure?.code == .compacted)
     try await store.shutdown()
     await server.stop()

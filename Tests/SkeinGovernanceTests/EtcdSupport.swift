@@ -147,15 +147,16 @@ final class EtcdServer: Sendable {
   }
 }
 
-/// An etcd store together with the server it talks to, so the server lives exactly as long
-/// as the test holds the store (the contract's `make()` has no teardown of its own).
-final class ServedEtcdStore: ConfigStore {
-  let server: EtcdServer
+/// A networked store together with the server it talks to (an etcd, an embedded store served
+/// over loopback), so the server lives exactly as long as the test holds the store (the
+/// contract's `make()` has no teardown of its own).
+final class HostedStore<Server: Sendable>: ConfigStore {
+  let server: Server
   let store: EtcdConfigStore
 
-  init(server: EtcdServer) {
+  init(server: Server, endpoint: String) {
     self.server = server
-    self.store = EtcdConfigStore(endpoint: server.endpoint)
+    self.store = EtcdConfigStore(endpoint: endpoint)
   }
 
   func get(_ key: String) async throws -> ConfigEntry? { try await store.get(key) }
@@ -190,7 +191,8 @@ extension StoreUnderTest {
   /// sleeping: `d` plus half a second, etcd's interval for revoking expired leases. More
   /// slack would break the contract's "kept alive, not yet due" check at 1 s of a 2 s TTL.
   static let etcd = StoreUnderTest(name: "etcd") {
-    let store = ServedEtcdStore(server: try await EtcdServer.start())
+    let server = try await EtcdServer.start()
+    let store = HostedStore(server: server, endpoint: server.endpoint)
     return (store, { duration in try await Task.sleep(for: duration + .milliseconds(500)) })
   }
 }

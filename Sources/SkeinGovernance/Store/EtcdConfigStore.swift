@@ -75,9 +75,9 @@ public final class EtcdConfigStore: ConfigStore {
 
   /// The value of `key`, or `nil`.
   public func get(_ key: String) async throws -> ConfigEntry? {
-    let response: RangeResponse = try await call(
+    let response: EtcdRangeResponse = try await call(
       "/v3/kv/range",
-      RangeRequest(key: Self.encode(key), rangeEnd: nil)
+      EtcdKeyRange(key: EtcdEncoding.encode(key), rangeEnd: nil)
     )
     return try response.kvs?.first.map(Self.entry)
   }
@@ -87,9 +87,13 @@ public final class EtcdConfigStore: ConfigStore {
   public func put(_ key: String, _ value: String, lease: LeaseID?) async throws -> ConfigRevision {
     guard !key.isEmpty else { throw ConfigStoreError(.invalidArgument, "the key is empty") }
     await pending.waitForSetups(timeout: requestTimeout)
-    let response: HeaderOnly = try await call(
+    let response: EtcdHeaderOnly = try await call(
       "/v3/kv/put",
-      PutRequest(key: Self.encode(key), value: Self.encode(value), lease: lease.map(\.description))
+      EtcdPutRequest(
+        key: EtcdEncoding.encode(key),
+        value: EtcdEncoding.encode(value),
+        lease: lease.map { EtcdInt64($0.rawValue) }
+      )
     )
     return try Self.revision(of: response.header)
   }
@@ -98,21 +102,21 @@ public final class EtcdConfigStore: ConfigStore {
   @discardableResult
   public func delete(_ key: String) async throws -> Bool {
     await pending.waitForSetups(timeout: requestTimeout)
-    let response: DeleteRangeResponse = try await call(
+    let response: EtcdDeleteRangeResponse = try await call(
       "/v3/kv/deleterange",
-      DeleteRangeRequest(key: Self.encode(key))
+      EtcdKeyRange(key: EtcdEncoding.encode(key))
     )
-    return (response.deleted.flatMap(Int64.init) ?? 0) > 0
+    return (response.deleted?.value ?? 0) > 0
   }
 
   /// Every key starting with `prefix`, in key order, and etcd's revision when it answered.
   public func list(prefix: String) async throws -> (
     entries: [ConfigEntry], revision: ConfigRevision
   ) {
-    let (key, rangeEnd) = Self.range(prefix)
-    let response: RangeResponse = try await call(
+    let (key, rangeEnd) = EtcdEncoding.range(prefix)
+    let response: EtcdRangeResponse = try await call(
       "/v3/kv/range",
-      RangeRequest(key: key, rangeEnd: rangeEnd)
+      EtcdKeyRange(key: key, rangeEnd: rangeEnd)
     )
     // etcd sorts by bytes; sorting again gives the same order as the memory store.
     let entries = try (response.kvs ?? []).map(Self.entry).sorted { $0.key < $1.key }
@@ -127,14 +131,14 @@ public final class EtcdConfigStore: ConfigStore {
       throw ConfigStoreError(.invalidArgument, "a lease's TTL must be at least 1 s, not \(ttl)")
     }
     let (seconds, attoseconds) = ttl.components
-    let response: LeaseGrantResponse = try await call(
+    let response: EtcdLeaseGrantResponse = try await call(
       "/v3/lease/grant",
-      LeaseGrantRequest(ttl: String(seconds + (attoseconds > 0 ? 1 : 0)))
+      EtcdLeaseGrantRequest(ttl: EtcdInt64(seconds + (attoseconds > 0 ? 1 : 0)))
     )
     if let error = response.error, !error.isEmpty {
       throw ConfigStoreError(.unavailable, "etcd at \(endpoint) refused a lease: \(error)")
     }
-    guard let id = response.id.flatMap(Int64.init) else {
+    guard let id = response.id?.value else {
       throw ConfigStoreError(.unavailable, "etcd at \(endpoint) granted a lease without an id")
     }
     return LeaseID(id)
@@ -144,14 +148,13 @@ public final class EtcdConfigStore: ConfigStore {
   ///
   /// - Throws: ``ConfigStoreError/Code/leaseNotFound`` when it already expired.
   public func keepAlive(_ lease: LeaseID) async throws {
-    // The keep-alive endpoint is a stream, so its answer comes wrapped in `result`; etcd says a
-    // lease is gone by answering with no TTL rather than with an error.
-    let response: StreamedKeepAlive = try await call(
+    // etcd says a lease is gone by answering with no TTL rather than with an error.
+    let response: EtcdKeepAliveLine = try await call(
       "/v3/lease/keepalive",
-      LeaseIDRequest(id: lease.description)
+      EtcdLeaseIDRequest(id: EtcdInt64(lease.rawValue))
     )
     if let error = response.error { throw error.storeError(endpoint: endpoint) }
-    guard let ttl = response.result?.ttl.flatMap(Int64.init), ttl > 0 else {
+    guard let ttl = response.result?.ttl?.value, ttl > 0 else {
       throw ConfigStoreError(.leaseNotFound, "lease \(lease) expired or was revoked")
     }
   }
@@ -159,7 +162,10 @@ public final class EtcdConfigStore: ConfigStore {
   /// Ends a lease now, deleting its keys.
   public func revokeLease(_ lease: LeaseID) async throws {
     await pending.waitForSetups(timeout: requestTimeout)
-    let _: HeaderOnly = try await call("/v3/lease/revoke", LeaseIDRequest(id: lease.description))
+    let _: EtcdHeaderOnly = try await call(
+      "/v3/lease/revoke",
+      EtcdLeaseIDRequest(id: EtcdInt64(lease.rawValue))
+    )
   }
 
   // MARK: Watches
@@ -198,7 +204,7 @@ public final class EtcdConfigStore: ConfigStore {
     continuation: AsyncThrowingStream<ConfigChange, any Error>.Continuation
   ) async {
     defer { pending.end(setup) }
-    let (key, rangeEnd) = Self.range(prefix)
+    let (key, rangeEnd) = EtcdEncoding.range(prefix)
     // The first revision not yet delivered; `nil` until etcd says where "now" is.
     var next = after.map { $0 + 1 }
     var backoff = Backoff(initial: Self.initialBackoff, maximum: Self.maximumBackoff)
@@ -209,8 +215,12 @@ public final class EtcdConfigStore: ConfigStore {
         try Task.checkCancellation()
         let request = try makeRequest(
           "/v3/watch",
-          WatchRequest(
-            createRequest: .init(key: key, rangeEnd: rangeEnd, startRevision: next.map(String.init))
+          EtcdWatchRequest(
+            createRequest: .init(
+              key: key,
+              rangeEnd: rangeEnd,
+              startRevision: next.map(EtcdInt64.init)
+            )
           )
         )
         let response = try await client.execute(request, timeout: TimeAmount(requestTimeout))
@@ -222,7 +232,7 @@ public final class EtcdConfigStore: ConfigStore {
         for try await chunk in response.body {
           lines.append(chunk)
           while let line = lines.next() {
-            let message = try JSONDecoder().decode(WatchLine.self, from: line)
+            let message = try JSONDecoder().decode(EtcdWatchLine.self, from: line)
             if let error = message.error { throw error.storeError(endpoint: endpoint) }
             guard let result = message.result else { continue }
             if result.created == true {
@@ -232,7 +242,7 @@ public final class EtcdConfigStore: ConfigStore {
               failingSince = nil
             }
             if result.canceled == true {
-              if let compacted = result.compactRevision.flatMap(Int64.init), compacted > 0 {
+              if let compacted = result.compactRevision?.value, compacted > 0 {
                 throw ConfigStoreError(
                   .compacted,
                   "etcd at \(endpoint) compacted its history to revision \(compacted); list again"
@@ -333,7 +343,9 @@ public final class EtcdConfigStore: ConfigStore {
   private static func failure(status: HTTPResponseStatus, body: ByteBuffer, endpoint: String)
     -> ConfigStoreError
   {
-    if let error = try? JSONDecoder().decode(EtcdError.self, from: Data(body.readableBytesView)) {
+    if let error = try? JSONDecoder().decode(EtcdError.self, from: Data(body.readableBytesView)),
+      error.code != nil || error.message != nil
+    {
       return error.storeError(endpoint: endpoint)
     }
     return ConfigStoreError(
@@ -344,8 +356,6 @@ public final class EtcdConfigStore: ConfigStore {
 
   // MARK: Conversions
 
-  private static func encode(_ text: String) -> String { Data(text.utf8).base64EncodedString() }
-
   private static func decode(_ base64: String?) throws -> String {
     guard let base64 else { return "" }
     guard let data = Data(base64Encoded: base64) else {
@@ -354,39 +364,28 @@ public final class EtcdConfigStore: ConfigStore {
     return String(decoding: data, as: UTF8.self)
   }
 
-  /// The key and range end that select every key starting with `prefix`: etcd takes ranges
-  /// as [key, range_end), so the end is the prefix with its last byte incremented (a trailing
-  /// 0xff byte cannot be, so it is dropped first); `\0` as both means every key.
-  static func range(_ prefix: String) -> (key: String, rangeEnd: String) {
-    var end = Array(prefix.utf8)
-    while let last = end.last, last == 0xff { end.removeLast() }
-    guard let last = end.last else { return (encode("\0"), encode("\0")) }
-    end[end.count - 1] = last + 1
-    return (encode(prefix), Data(end).base64EncodedString())
-  }
-
-  private static func revision(of header: ResponseHeader?) throws -> ConfigRevision {
+  private static func revision(of header: EtcdHeader?) throws -> ConfigRevision {
     // A revision of zero is left out of etcd's JSON, like every zero value.
-    header?.revision.flatMap(Int64.init) ?? 0
+    header?.revision?.value ?? 0
   }
 
-  private static func entry(_ kv: KeyValue) throws -> ConfigEntry {
-    let lease = kv.lease.flatMap(Int64.init) ?? 0
+  private static func entry(_ kv: EtcdKeyValue) throws -> ConfigEntry {
+    let lease = kv.lease?.value ?? 0
     return ConfigEntry(
       key: try decode(kv.key),
       value: try decode(kv.value),
-      revision: kv.modRevision.flatMap(Int64.init) ?? 0,
+      revision: kv.modRevision?.value ?? 0,
       lease: lease == 0 ? nil : LeaseID(lease)
     )
   }
 
-  private static func change(_ event: WatchEvent) throws -> ConfigChange {
+  private static func change(_ event: EtcdWatchEvent) throws -> ConfigChange {
     let isDelete = event.type == "DELETE"
     return ConfigChange(
       kind: isDelete ? .delete : .put,
       key: try decode(event.kv?.key),
       value: isDelete ? "" : try decode(event.kv?.value),
-      revision: event.kv?.modRevision.flatMap(Int64.init) ?? 0
+      revision: event.kv?.modRevision?.value ?? 0
     )
   }
 }
@@ -447,162 +446,5 @@ extension TimeAmount {
   fileprivate init(_ duration: Duration) {
     let (seconds, attoseconds) = duration.components
     self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-  }
-}
-
-// MARK: - etcd's JSON
-// 64-bit integers are JSON strings and zero values are left out, hence the optional strings.
-
-private struct ResponseHeader: Decodable {
-  var revision: String?
-}
-
-private struct HeaderOnly: Decodable {
-  var header: ResponseHeader?
-}
-
-private struct KeyValue: Decodable {
-  var key: String?
-  var value: String?
-  var modRevision: String?
-  var lease: String?
-
-  enum CodingKeys: String, CodingKey {
-    case key, value, lease
-    case modRevision = "mod_revision"
-  }
-}
-
-private struct PutRequest: Encodable {
-  var key: String
-  var value: String
-  var lease: String?
-}
-
-private struct RangeRequest: Encodable {
-  var key: String
-  var rangeEnd: String?
-
-  enum CodingKeys: String, CodingKey {
-    case key
-    case rangeEnd = "range_end"
-  }
-}
-
-private struct RangeResponse: Decodable {
-  var header: ResponseHeader?
-  var kvs: [KeyValue]?
-}
-
-private struct DeleteRangeRequest: Encodable {
-  var key: String
-}
-
-private struct DeleteRangeResponse: Decodable {
-  var header: ResponseHeader?
-  var deleted: String?
-}
-
-private struct LeaseGrantRequest: Encodable {
-  var ttl: String
-
-  enum CodingKeys: String, CodingKey {
-    case ttl = "TTL"
-  }
-}
-
-private struct LeaseGrantResponse: Decodable {
-  var id: String?
-  var error: String?
-
-  enum CodingKeys: String, CodingKey {
-    case id = "ID"
-    case error
-  }
-}
-
-private struct LeaseIDRequest: Encodable {
-  var id: String
-
-  enum CodingKeys: String, CodingKey {
-    case id = "ID"
-  }
-}
-
-private struct StreamedKeepAlive: Decodable {
-  struct Result: Decodable {
-    var ttl: String?
-
-    enum CodingKeys: String, CodingKey {
-      case ttl = "TTL"
-    }
-  }
-
-  var result: Result?
-  var error: EtcdError?
-}
-
-private struct WatchRequest: Encodable {
-  struct Create: Encodable {
-    var key: String
-    var rangeEnd: String
-    var startRevision: String?
-
-    enum CodingKeys: String, CodingKey {
-      case key
-      case rangeEnd = "range_end"
-      case startRevision = "start_revision"
-    }
-  }
-
-  var createRequest: Create
-
-  enum CodingKeys: String, CodingKey {
-    case createRequest = "create_request"
-  }
-}
-
-private struct WatchEvent: Decodable {
-  var type: String?
-  var kv: KeyValue?
-}
-
-private struct WatchLine: Decodable {
-  struct Result: Decodable {
-    var header: ResponseHeader?
-    var created: Bool?
-    var canceled: Bool?
-    var compactRevision: String?
-    var cancelReason: String?
-    var events: [WatchEvent]?
-
-    enum CodingKeys: String, CodingKey {
-      case header, created, canceled, events
-      case compactRevision = "compact_revision"
-      case cancelReason = "cancel_reason"
-    }
-  }
-
-  var result: Result?
-  var error: EtcdError?
-}
-
-/// etcd's error body: gRPC's status code and message.
-private struct EtcdError: Decodable {
-  var error: String?
-  var message: String?
-  var code: Int?
-
-  func storeError(endpoint: String) -> ConfigStoreError {
-    let text = message ?? error ?? "an error without a message"
-    switch code {
-    // NOT_FOUND: the only thing etcd's KV and lease calls fail to find is a lease.
-    case 5: return ConfigStoreError(.leaseNotFound, text)
-    // INVALID_ARGUMENT.
-    case 3: return ConfigStoreError(.invalidArgument, text)
-    // OUT_OF_RANGE: a revision older than the compacted history.
-    case 11: return ConfigStoreError(.compacted, text)
-    default: return ConfigStoreError(.unavailable, "etcd at \(endpoint): \(text)")
-    }
   }
 }

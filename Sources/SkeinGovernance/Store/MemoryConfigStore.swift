@@ -148,12 +148,30 @@ public final class MemoryConfigStore: ConfigStore {
 
   /// Renews a lease.
   public func keepAlive(_ lease: LeaseID) async throws {
+    _ = try renewLease(lease)
+  }
+
+  /// Renews a lease and returns its TTL (what etcd's keep-alive answers with, so the served
+  /// store can too).
+  ///
+  /// - Throws: ``ConfigStoreError/Code/leaseNotFound`` when it already expired.
+  public func renewLease(_ lease: LeaseID) throws(ConfigStoreError) -> Duration {
     let now = self.now()
-    try state.withLock { state throws(ConfigStoreError) in
+    return try state.withLock { state throws(ConfigStoreError) in
       guard let current = state.leases[lease.rawValue], current.expiresAt > now else {
         throw ConfigStoreError(.leaseNotFound, "lease \(lease) expired or was revoked")
       }
       state.leases[lease.rawValue]?.expiresAt = now + current.ttl
+      return current.ttl
+    }
+  }
+
+  /// The revision of the latest change (0 before the first), and the newest revision whose
+  /// change is no longer kept for watches (0 while every change is kept): what a served store
+  /// reports in its answers' headers and when a watch asks for too old a revision.
+  public var revisions: (current: ConfigRevision, compacted: ConfigRevision) {
+    state.withLock { state in
+      (state.revision, (state.history.first?.revision ?? state.revision + 1) - 1)
     }
   }
 

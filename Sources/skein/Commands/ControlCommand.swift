@@ -17,7 +17,7 @@ struct ControlCommand: AsyncParsableCommand {
         skein ctl degrade /gateway/*/example/*/Visit on --registry etcd://127.0.0.1:2379
         skein ctl traffic /*/*/example/*/* c1=80,c2=20
         skein ctl config /*/*/example/*/Visit '{"timeout_ms":250,"balancer":"p2c"}'
-        skein ctl get /skein/governance/
+        skein ctl get /skein/governance/ --registry memory://127.0.0.1:2380
       """,
     subcommands: [Degrade.self, Traffic.self, Config.self, Get.self]
   )
@@ -26,34 +26,25 @@ struct ControlCommand: AsyncParsableCommand {
   struct StoreOptions: ParsableArguments {
     @Option(
       help: """
-        The config store: etcd://HOST:PORT (memory://HOST:PORT, a process's embedded store, \
-        is not served yet). Default: $SKEIN_REGISTRY, else etcd://127.0.0.1:2379.
+        The config store: etcd://HOST:PORT, or memory://HOST:PORT for the embedded store a \
+        process serves (`skein store serve`). Default: $SKEIN_REGISTRY, else \
+        etcd://127.0.0.1:2379.
         """
     )
     var registry = ProcessInfo.processInfo.environment["SKEIN_REGISTRY"] ?? "etcd://127.0.0.1:2379"
 
-    func validate() throws { _ = try endpoint() }
+    func validate() throws { _ = try url() }
 
-    /// The etcd client URL for `--registry`.
-    func endpoint() throws -> String {
-      if registry.hasPrefix("etcd://") {
-        let address = String(registry.dropFirst("etcd://".count))
-        do {
-          _ = try InstanceAddress(parsing: address)
-        } catch { throw ValidationError("--registry: \(error)") }
-        return "http://" + address
-      }
-      if registry.hasPrefix("memory://") {
-        throw ValidationError(
-          "--registry memory:// is not available yet: the embedded store is not served to other processes; use etcd://HOST:PORT"
-        )
-      }
-      throw ValidationError("--registry must be etcd://HOST:PORT, not '\(registry)'")
+    /// The parsed `--registry`.
+    func url() throws -> ConfigStoreURL {
+      do {
+        return try ConfigStoreURL(parsing: registry)
+      } catch { throw ValidationError("--registry: \(error.message)") }
     }
 
     /// Runs `body` with a store, closing it afterwards.
     func withStore<T>(_ body: (EtcdConfigStore) async throws -> T) async throws -> T {
-      let store = EtcdConfigStore(endpoint: try endpoint())
+      let store = try url().open()
       do {
         let result = try await body(store)
         try? await store.shutdown()
