@@ -3,9 +3,10 @@ public import SkeinThrift
 import Synchronization
 
 /// A circuit breaker per route on the client: refuses calls while the route's breaker is open,
-/// and counts each call's outcome. Failures are what say the callee is unwell: timeouts,
-/// connect and transport failures, overload, remote internal errors. A declared IDL exception
-/// is a normal answer and counts as a success.
+/// and counts each call's outcome (``CircuitBreaker/record(error:)``). Failures are what say
+/// the callee is unwell: timeouts, connect and transport failures, overload, remote internal
+/// errors. A declared IDL exception is a normal answer and counts as a success; a cancelled
+/// call gives no verdict. The breaker is the same type each instance of an ``RPCClient`` has.
 public final class BreakerMiddleware: Middleware {
   private let configuration: @Sendable (FiveTuple) -> BreakerConfiguration
   private let now: @Sendable () -> ContinuousClock.Instant
@@ -15,7 +16,8 @@ public final class BreakerMiddleware: Middleware {
   /// Creates the middleware.
   ///
   /// - Parameters:
-  ///   - configuration: The thresholds for a route (read when its breaker is first made).
+  ///   - configuration: The thresholds for a route, read on every call so a change to the
+  ///     route's config applies to its running breaker.
   ///   - now: The clock; tests pass a manual one.
   ///   - onTransition: Told of every state change (the dashboard's event feed).
   public init(
@@ -43,27 +45,16 @@ public final class BreakerMiddleware: Middleware {
     next: Endpoint<Method>
   ) async throws -> Method.Result {
     let breaker = breaker(for: context.route)
-    guard breaker.allow() else {
+    guard breaker.allow(configuration: configuration(context.route)) else {
       throw RPCError(.breakerOpen, "the circuit breaker of \(context.route) is open")
     }
     do {
       let result = try await next(context, args)
       breaker.record(success: true)
       return result
-    } catch let error as RPCError {
-      breaker.record(success: !Self.countsAsFailure(error))
-      throw error
     } catch {
-      // Anything else (a declared exception surfacing through a middleware) is an answer.
-      breaker.record(success: true)
+      breaker.record(error: error)
       throw error
-    }
-  }
-
-  static func countsAsFailure(_ error: RPCError) -> Bool {
-    switch error.code {
-    case .cancelled, .denied, .degraded, .breakerOpen: false
-    default: true
     }
   }
 

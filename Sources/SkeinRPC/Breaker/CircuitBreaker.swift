@@ -1,6 +1,7 @@
 import Synchronization
 
-/// A circuit breaker's thresholds; they come from a route's `/…/config`.
+/// A circuit breaker's thresholds; they come from a route's `/…/config` and may change while
+/// the breaker runs (``CircuitBreaker/reconfigure(_:)``).
 public struct BreakerConfiguration: Sendable, Hashable, Codable {
   /// The rolling window calls are counted over (default 10 s).
   public var window: Duration
@@ -24,7 +25,8 @@ public struct BreakerConfiguration: Sendable, Hashable, Codable {
     coolDown: Duration = .seconds(5),
     halfOpenProbes: Int = 3
   ) {
-    self.window = window
+    // A window of zero would make its buckets zero wide.
+    self.window = max(window, .milliseconds(1))
     self.buckets = max(1, buckets)
     self.minimumCalls = max(1, minimumCalls)
     self.failureRate = min(max(failureRate, 0), 1)
@@ -48,7 +50,8 @@ public enum BreakerState: String, Sendable, Hashable, Codable {
 /// reached the threshold; open → half-open after the cool-down; half-open → closed when every
 /// probe succeeds, back to open at the first failure.
 ///
-/// Time comes from `now`, so tests drive it with a manual clock and never sleep.
+/// Time comes from `now`, so tests drive it with a manual clock and never sleep. The thresholds
+/// can change while it runs, because they are governance data an operator edits live.
 public final class CircuitBreaker: Sendable {
   /// A state change, for the event feed.
   public typealias Transition = @Sendable (_ from: BreakerState, _ to: BreakerState) -> Void
@@ -60,6 +63,7 @@ public final class CircuitBreaker: Sendable {
   }
 
   private struct State {
+    var configuration: BreakerConfiguration
     var state: BreakerState = .closed
     var buckets: [Bucket] = []
     var openedAt: ContinuousClock.Instant?
@@ -67,12 +71,14 @@ public final class CircuitBreaker: Sendable {
     var probesSucceeded = 0
   }
 
-  /// The thresholds.
-  public let configuration: BreakerConfiguration
   private let now: @Sendable () -> ContinuousClock.Instant
   private let epoch: ContinuousClock.Instant
   private let onTransition: Transition?
-  private let state = Mutex(State())
+  private let state: Mutex<State>
+  /// When an open breaker's cool-down ends, in nanoseconds after `epoch`; `Int64.min` when it is
+  /// not open. Written under `state`'s lock, read without it, so a balancer can skip open
+  /// instances with one atomic load each; a stale read only costs one refused `allow()`.
+  private let refusingUntil = Atomic<Int64>(.min)
 
   /// Creates a closed breaker.
   public init(
@@ -80,10 +86,20 @@ public final class CircuitBreaker: Sendable {
     now: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
     onTransition: Transition? = nil
   ) {
-    self.configuration = configuration
+    self.state = Mutex(State(configuration: configuration))
     self.now = now
     self.epoch = now()
     self.onTransition = onTransition
+  }
+
+  /// The thresholds in force.
+  public var configuration: BreakerConfiguration { state.withLock { $0.configuration } }
+
+  /// Puts new thresholds in force. Counts are kept when only the thresholds change; they are
+  /// dropped when the window's shape (length or buckets) changes, since old buckets would no
+  /// longer line up. An open breaker's cool-down is measured with the new length.
+  public func reconfigure(_ configuration: BreakerConfiguration) {
+    state.withLock { state in apply(configuration, to: &state) }
   }
 
   /// The current state (an open breaker whose cool-down ended reads as half-open).
@@ -97,10 +113,23 @@ public final class CircuitBreaker: Sendable {
     return state
   }
 
+  /// Whether the breaker is open and still cooling down: what a balancer skips. A half-open
+  /// breaker is not refusing; its probes go through ``allow(configuration:)``.
+  public var isRefusing: Bool {
+    let until = refusingUntil.load(ordering: .relaxed)
+    return until != .min && (now() - epoch).nanoseconds < until
+  }
+
   /// Whether a call may go ahead now; a half-open breaker admits its probes one by one.
-  public func allow() -> Bool {
+  ///
+  /// - Parameter configuration: Thresholds to put in force first, when they differ from the
+  ///   current ones (a route's config read for this call); `nil` keeps them.
+  public func allow(configuration: BreakerConfiguration? = nil) -> Bool {
     let instant = now()
     let (allowed, change) = state.withLock { state -> (Bool, (BreakerState, BreakerState)?) in
+      if let configuration, configuration != state.configuration {
+        apply(configuration, to: &state)
+      }
       let change = coolIfDue(&state, at: instant)
       switch state.state {
       case .closed:
@@ -108,7 +137,9 @@ public final class CircuitBreaker: Sendable {
       case .open:
         return (false, change)
       case .halfOpen:
-        guard state.probesAdmitted < configuration.halfOpenProbes else { return (false, change) }
+        guard state.probesAdmitted < state.configuration.halfOpenProbes else {
+          return (false, change)
+        }
         state.probesAdmitted += 1
         return (true, change)
       }
@@ -117,10 +148,37 @@ public final class CircuitBreaker: Sendable {
     return allowed
   }
 
+  /// Records a call that ended with `error` by what the error says about the callee: a failure
+  /// for timeouts, connect and transport failures, overload and remote errors; a success for a
+  /// declared exception or an access refusal (the callee answered); no verdict at all for a
+  /// cancellation, a degraded route or an open breaker below (the callee was not judged).
+  public func record(error: any Error) {
+    guard let error = error as? RPCError else {
+      if error is CancellationError { release() } else { record(success: true) }
+      return
+    }
+    switch error.code {
+    case .cancelled, .degraded, .breakerOpen: release()
+    case .denied: record(success: true)
+    default: record(success: false)
+    }
+  }
+
+  /// Forgets a call that was admitted and ended without a verdict: a half-open breaker gets
+  /// the probe back, so a cancelled probe cannot leave it half-open for good.
+  public func release() {
+    state.withLock { state in
+      if state.state == .halfOpen, state.probesAdmitted > state.probesSucceeded {
+        state.probesAdmitted -= 1
+      }
+    }
+  }
+
   /// Records a finished call (a timeout counts as a failure).
   public func record(success: Bool) {
     let instant = now()
     let change = state.withLock { state -> (BreakerState, BreakerState)? in
+      let configuration = state.configuration
       switch state.state {
       case .closed:
         count(success: success, in: &state, at: instant)
@@ -140,22 +198,37 @@ public final class CircuitBreaker: Sendable {
         }
         state.probesSucceeded += 1
         guard state.probesSucceeded >= configuration.halfOpenProbes else { return nil }
-        state = State()
+        state = State(configuration: configuration)
         return (.halfOpen, .closed)
       }
     }
     if let change { onTransition?(change.0, change.1) }
   }
 
+  private func apply(_ configuration: BreakerConfiguration, to state: inout State) {
+    let old = state.configuration
+    state.configuration = configuration
+    if old.window != configuration.window || old.buckets != configuration.buckets {
+      state.buckets.removeAll()
+    }
+    if state.state == .open, let openedAt = state.openedAt {
+      refusingUntil.store(
+        (openedAt + configuration.coolDown - epoch).nanoseconds,
+        ordering: .relaxed
+      )
+    }
+  }
+
   private func coolIfDue(_ state: inout State, at instant: ContinuousClock.Instant) -> (
     BreakerState, BreakerState
   )? {
     guard state.state == .open, let openedAt = state.openedAt,
-      instant - openedAt >= configuration.coolDown
+      instant - openedAt >= state.configuration.coolDown
     else { return nil }
     state.state = .halfOpen
     state.probesAdmitted = 0
     state.probesSucceeded = 0
+    refusingUntil.store(.min, ordering: .relaxed)
     return (.open, .halfOpen)
   }
 
@@ -163,23 +236,34 @@ public final class CircuitBreaker: Sendable {
     state.state = .open
     state.openedAt = instant
     state.buckets.removeAll()
+    refusingUntil.store(
+      (instant + state.configuration.coolDown - epoch).nanoseconds,
+      ordering: .relaxed
+    )
   }
 
-  private func bucketIndex(at instant: ContinuousClock.Instant) -> Int64 {
+  private func bucketIndex(
+    at instant: ContinuousClock.Instant,
+    _ configuration: BreakerConfiguration
+  )
+    -> Int64
+  {
     let width = configuration.window / configuration.buckets
     return Int64(((instant - epoch) / width).rounded(.down))
   }
 
   private func count(success: Bool, in state: inout State, at instant: ContinuousClock.Instant) {
-    let index = bucketIndex(at: instant)
-    state.buckets.removeAll { $0.index <= index - Int64(configuration.buckets) }
+    let buckets = Int64(state.configuration.buckets)
+    let index = bucketIndex(at: instant, state.configuration)
+    state.buckets.removeAll { $0.index <= index - buckets }
     if state.buckets.last?.index != index { state.buckets.append(Bucket(index: index)) }
     state.buckets[state.buckets.count - 1].calls += 1
     if !success { state.buckets[state.buckets.count - 1].failures += 1 }
   }
 
   private func totals(_ state: State, at instant: ContinuousClock.Instant) -> (Int, Int) {
-    let oldest = bucketIndex(at: instant) - Int64(configuration.buckets)
+    let oldest =
+      bucketIndex(at: instant, state.configuration) - Int64(state.configuration.buckets)
     return state.buckets.filter { $0.index > oldest }.reduce((0, 0)) {
       ($0.0 + $1.calls, $0.1 + $1.failures)
     }
