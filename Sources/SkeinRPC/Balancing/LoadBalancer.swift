@@ -117,3 +117,21 @@ public struct SystemBalancerRandom: BalancerRandom {
   /// A random number in `0..<upperBound`.
   public func next(below upperBound: Int) -> Int { Int.random(in: 0..<upperBound) }
 }
+
+/// The balancers Skein ships, by the kind route config names them, so a route can switch
+/// balancer at run time by data alone.
+public enum LoadBalancerKind {
+  /// Every kind ``make(_:)`` knows: `round_robin`, `random`, `p2c`, `consistent_hash`.
+  public static let all = ["round_robin", "random", "p2c", "consistent_hash"]
+
+  /// A fresh balancer of `kind`, or `nil` for a kind Skein does not ship.
+  public static func make(_ kind: String) -> (any LoadBalancer)? {
+    switch kind {
+    case "round_robin": SmoothWeightedRoundRobin()
+    case "random": WeightedRandom()
+    case "p2c": PowerOfTwoChoices()
+    case "consistent_hash": ConsistentHash()
+    default: nil
+    }
+  }
+}

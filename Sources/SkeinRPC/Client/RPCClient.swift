@@ -7,9 +7,11 @@ import Synchronization
 /// (`ExampleServiceClient(RPCClient(…))`).
 ///
 /// Each call gets a context (the route, the LogID of the request tree it belongs to, a deadline
-/// that is the smaller of this client's timeout and what is left of the deadline of the call
+/// that is the smaller of the route's timeout and what is left of the deadline of the call
 /// being served), passes through the client chain, and goes out on a pooled, multiplexed
-/// connection. `Base` is filled on the way out: LogID, Caller, the caller's cluster and the
+/// connection to the instance the balancer picks among those whose circuit breaker is not
+/// open; errors that prove the request never reached a handler are retried on another
+/// instance, as many times as the route's policy allows. `Base` is filled on the way out: LogID, Caller, the caller's cluster and the
 /// remaining budget in `Extra`, so the next hop inherits the deadline.
 public final class RPCClient: ThriftCallInvoker, Sendable {
   /// What the client calls, from where, and its limits.
@@ -18,7 +20,7 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
     public var caller: ServiceIdentity
     /// The called service: the `to` of the routes.
     public var target: ServiceIdentity
-    /// The target's instances; calls go round robin over them.
+    /// The target's instances; the balancer spreads calls over them.
     public var instances: [InstanceAddress]
     /// A call's own timeout (default 1 s); an inherited deadline can only shorten it.
     public var timeout: Duration
@@ -35,6 +37,12 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
     public var idleTimeout: Duration
     /// Limits on reply frames and values.
     public var limits: ThriftLimits
+    /// Retries on another instance for errors that are safe to retry (default 0; see
+    /// ``RPCError/isSafeToRetry``); a route's ``RoutePolicy`` may say otherwise.
+    public var retries: Int
+    /// The thresholds of each instance's circuit breaker; a route's ``RoutePolicy`` may say
+    /// otherwise.
+    public var instanceBreaker: BreakerConfiguration
 
     /// Creates a configuration.
     public init(
@@ -47,7 +55,9 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
       callsPerConnectionBeforeGrowing: Int = 64,
       maxPendingCallsPerInstance: Int = 1024,
       idleTimeout: Duration = .seconds(60),
-      limits: ThriftLimits = .default
+      limits: ThriftLimits = .default,
+      retries: Int = 0,
+      instanceBreaker: BreakerConfiguration = BreakerConfiguration()
     ) {
       self.caller = caller
       self.target = target
@@ -59,22 +69,43 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
       self.maxPendingCallsPerInstance = max(1, maxPendingCallsPerInstance)
       self.idleTimeout = idleTimeout
       self.limits = limits
+      self.retries = max(0, retries)
+      self.instanceBreaker = instanceBreaker
     }
   }
+
+  /// Told of every instance breaker's state change: the instance, the old and the new state.
+  public typealias InstanceBreakerTransition =
+    @Sendable (_ instance: InstanceAddress, _ from: BreakerState, _ to: BreakerState) -> Void
 
   /// The configuration.
   public let configuration: Configuration
   /// The client chain, outermost first; the connection pool is the endpoint it wraps.
   public let chain: MiddlewareChain
-  /// Picks the instance of each call.
+  /// Picks the instance of each call, unless the route's policy names another kind.
   public let balancer: any LoadBalancer
+  /// One balancer per kind a route's policy may name, ``balancer`` among them. Made up front
+  /// and never changed, so choosing one per call needs no lock; calls in flight finish on the
+  /// balancer they started on when a route switches kind.
+  public let balancers: [String: any LoadBalancer]
+  private let policyProvider: (any RoutePolicyProvider)?
+  private let breakerClock: @Sendable () -> ContinuousClock.Instant
+  private let onInstanceBreakerTransition: InstanceBreakerTransition
   private let group: any EventLoopGroup
   private let targets = Mutex<Targets>(Targets())
 
-  /// The instances calls may go to, each with its pool.
+  /// What the client keeps per instance.
+  private struct Member {
+    let pool: ConnectionPool
+    let breaker: CircuitBreaker
+  }
+
+  /// The instances calls may go to, each with its pool and breaker.
   private struct Targets {
     var instances: [WeightedInstance] = []
-    var pools: [InstanceAddress: ConnectionPool] = [:]
+    /// The breakers of `instances`, in the same order, so a call checks them without hashing.
+    var breakers: [CircuitBreaker] = []
+    var members: [InstanceAddress: Member] = [:]
   }
 
   /// Creates a client; connections open on first use.
@@ -83,38 +114,66 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
   ///   - configuration: What to call and how.
   ///   - middleware: The caller's middlewares, outermost first.
   ///   - balancer: Picks each call's instance; smooth weighted round robin by default.
+  ///   - policy: The per-route timeout, retries, balancer kind and breaker thresholds, read
+  ///     once per call (governance's state); `nil` keeps the configuration's.
+  ///   - breakerClock: The instance breakers' clock; tests pass a manual one.
+  ///   - onInstanceBreakerTransition: Told of every instance breaker's state change.
   ///   - group: The event loops; NIO's shared singleton by default.
   public init(
     configuration: Configuration,
     middleware: [any Middleware] = [],
     balancer: any LoadBalancer = SmoothWeightedRoundRobin(),
+    policy: (any RoutePolicyProvider)? = nil,
+    breakerClock: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
+    onInstanceBreakerTransition: @escaping InstanceBreakerTransition = { _, _, _ in },
     group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
   ) {
     self.configuration = configuration
     self.chain = MiddlewareChain(middleware)
     self.balancer = balancer
+    var balancers: [String: any LoadBalancer] = [:]
+    for kind in LoadBalancerKind.all { balancers[kind] = LoadBalancerKind.make(kind) }
+    balancers[balancer.kind] = balancer
+    self.balancers = balancers
+    self.policyProvider = policy
+    self.breakerClock = breakerClock
+    self.onInstanceBreakerTransition = onInstanceBreakerTransition
     self.group = group
     updateInstances(configuration.instances.map { WeightedInstance($0) })
   }
 
-  /// Replaces the instances calls go to (from the registry, say): new ones get a pool, existing
-  /// ones keep theirs.
+  /// Replaces the instances calls go to (from the registry, say): new ones get a pool and a
+  /// closed breaker, existing ones keep theirs.
   ///
   /// - Returns: The pools taken out of service, for the caller to close (their calls in flight
   ///   then fail with a transport error).
   @discardableResult
   func updateInstances(_ instances: [WeightedInstance]) -> [ConnectionPool] {
     targets.withLock { targets in
-      var pools: [InstanceAddress: ConnectionPool] = [:]
+      var members: [InstanceAddress: Member] = [:]
       for instance in instances {
-        pools[instance.address] =
-          targets.pools[instance.address]
-          ?? ConnectionPool(address: instance.address, configuration: configuration, group: group)
+        members[instance.address] =
+          targets.members[instance.address] ?? makeMember(instance.address)
       }
-      let removed = targets.pools.filter { pools[$0.key] == nil }.map(\.value)
-      targets = Targets(instances: instances, pools: pools)
+      let removed = targets.members.filter { members[$0.key] == nil }.map(\.value.pool)
+      targets = Targets(
+        instances: instances,
+        breakers: instances.compactMap { members[$0.address]?.breaker },
+        members: members
+      )
       return removed
     }
+  }
+
+  private func makeMember(_ address: InstanceAddress) -> Member {
+    let onTransition = onInstanceBreakerTransition
+    return Member(
+      pool: ConnectionPool(address: address, configuration: configuration, group: group),
+      breaker: CircuitBreaker(configuration: configuration.instanceBreaker, now: breakerClock) {
+        from,
+        to in onTransition(address, from, to)
+      }
+    )
   }
 
   /// Replaces the instances calls go to; pools of instances no longer listed are closed.
@@ -125,29 +184,37 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
   /// The instances calls go to now.
   public var instances: [WeightedInstance] { targets.withLock { $0.instances } }
 
+  /// Each instance's breaker state, for the metrics stream and the dashboard.
+  public var instanceBreakerStates: [InstanceAddress: BreakerState] {
+    targets.withLock { $0.members }.mapValues(\.breaker.current)
+  }
+
   /// Calls `method` through the chain and the pool.
   ///
   /// - Throws: ``RPCError`` (timeout, connect failure, transport, remote exception,
-  ///   cancellation, overload); a declared IDL exception comes back inside the result.
+  ///   cancellation, overload, every instance's breaker open); a declared IDL exception comes
+  ///   back inside the result.
   public func invoke<Method: ThriftMethod>(_ method: Method.Type, args: Method.Args) async throws
     -> Method.Result
   {
     let parent = CallContext.current
-    let ownDeadline = ContinuousClock.now + configuration.timeout
+    let route = FiveTuple(
+      unchecked: configuration.caller.name,
+      fromCluster: configuration.caller.cluster,
+      to: configuration.target.name,
+      toCluster: configuration.target.cluster,
+      method: Method.name
+    )
+    let policy = policyProvider?.policy(for: route)
+    let ownDeadline = ContinuousClock.now + (policy?.timeout ?? configuration.timeout)
     let context = CallContext(
-      route: FiveTuple(
-        unchecked: configuration.caller.name,
-        fromCluster: configuration.caller.cluster,
-        to: configuration.target.name,
-        toCluster: configuration.target.cluster,
-        method: Method.name
-      ),
+      route: route,
       logID: parent?.logID ?? LogID.generate(),
       deadline: parent?.deadline.map { min($0, ownDeadline) } ?? ownDeadline
     )
     let endpoint = chain.wrap(
       Endpoint<Method> { context, args in
-        try await self.send(Method.self, context, args)
+        try await self.send(Method.self, context, args, policy: policy)
       }
     )
     do {
@@ -157,19 +224,98 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
     }
   }
 
-  /// The innermost endpoint: fills `Base`, picks an instance and does the round trip.
+  /// The innermost endpoint: picks an instance, does the round trip, and retries on another
+  /// instance while the error says the request never reached a handler.
   private func send<Method: ThriftMethod>(
     _ method: Method.Type,
     _ context: CallContext,
-    _ args: Method.Args
+    _ args: Method.Args,
+    policy: RoutePolicy?
+  ) async throws -> Method.Result {
+    let deadline =
+      context.deadline ?? ContinuousClock.now + (policy?.timeout ?? configuration.timeout)
+    let balancer = policy?.balancer.flatMap { balancers[$0] } ?? self.balancer
+    let retries = max(0, policy?.retries ?? configuration.retries)
+    let breakerConfiguration = policy?.breaker ?? configuration.instanceBreaker
+    // Stays empty, and unallocated, unless a call is retried.
+    var tried: [InstanceAddress] = []
+    var lastError: RPCError?
+    while true {
+      guard deadline > .now else {
+        throw lastError
+          ?? RPCError(.timeout, "the deadline passed before '\(Method.name)' was sent")
+      }
+      try Task.checkCancellation()
+      guard let (picked, member) = pick(balancer, excluding: tried, breakerConfiguration) else {
+        throw lastError ?? unavailable()
+      }
+      do {
+        return try await attempt(
+          Method.self,
+          context,
+          args,
+          deadline,
+          picked.address,
+          member,
+          balancer
+        )
+      } catch let error as RPCError where error.isSafeToRetry && tried.count < retries {
+        tried.append(picked.address)
+        lastError = error
+      }
+    }
+  }
+
+  /// The balancer's pick among the instances not yet tried whose breaker is not open; a
+  /// half-open instance is offered and takes the call if its breaker admits another probe.
+  private func pick(
+    _ balancer: any LoadBalancer,
+    excluding tried: [InstanceAddress],
+    _ breakerConfiguration: BreakerConfiguration
+  ) -> (WeightedInstance, Member)? {
+    let (instances, breakers, members) = targets.withLock {
+      ($0.instances, $0.breakers, $0.members)
+    }
+    var candidates = instances
+    // The common case (nothing tried, no breaker open) filters nothing and allocates nothing.
+    if !tried.isEmpty || breakers.contains(where: \.isRefusing) {
+      candidates = zip(instances, breakers).filter { instance, breaker in
+        !breaker.isRefusing && !tried.contains(instance.address)
+      }.map(\.0)
+    }
+    while let picked = balancer.pick(from: candidates, key: nil),
+      let member = members[picked.address]
+    {
+      if member.breaker.allow(configuration: breakerConfiguration) { return (picked, member) }
+      candidates.removeAll { $0.address == picked.address }
+    }
+    return nil
+  }
+
+  /// Why no instance could be picked for a first attempt.
+  private func unavailable() -> RPCError {
+    let instances = targets.withLock { $0.instances }
+    guard instances.contains(where: { $0.weight > 0 }) else {
+      return RPCError(.noInstance, "no instance of \(configuration.target) can take calls")
+    }
+    return RPCError(
+      .breakerOpen,
+      "the circuit breaker of every instance of \(configuration.target) is open"
+    )
+  }
+
+  /// One round trip to `address`: fills `Base`, sends on a pooled connection, decodes the
+  /// reply, and tells the balancer and the instance's breaker how it went.
+  private func attempt<Method: ThriftMethod>(
+    _ method: Method.Type,
+    _ context: CallContext,
+    _ args: Method.Args,
+    _ deadline: ContinuousClock.Instant,
+    _ address: InstanceAddress,
+    _ member: Member,
+    _ balancer: any LoadBalancer
   ) async throws -> Method.Result {
     let now = ContinuousClock.now
-    let deadline = context.deadline ?? now + configuration.timeout
-    guard deadline > now else {
-      throw RPCError(.timeout, "the deadline passed before '\(Method.name)' was sent")
-    }
-    let (candidates, pools) = targets.withLock { ($0.instances, $0.pools) }
-    try Task.checkCancellation()
     var args = args
     var extra = args.requestBase?.extra ?? [:]
     extra.merge(context.metadata) { _, new in new }
@@ -180,46 +326,48 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
       caller: configuration.caller.name.rawValue,
       extra: extra
     )
-    guard let picked = balancer.pick(from: candidates, key: nil), let pool = pools[picked.address]
-    else {
-      throw RPCError(.noInstance, "no instance of \(configuration.target) can take calls")
-    }
     let limits = configuration.limits
-    balancer.callStarted(picked.address)
-    let started = ContinuousClock.now
-    defer { balancer.callFinished(picked.address, latency: .now - started) }
-    let reply = try await pool.withConnection { connection -> ByteBuffer? in
-      let sequenceID = connection.makeSequenceID()
-      var writer = ThriftBinaryWriter(capacity: 256)
-      let frame = writer.beginFrame()
-      writer.writeCall(Method.self, args: args, sequenceID: sequenceID)
-      do {
-        try writer.endFrame(at: frame, maxFrameSize: limits.maxFrameSize)
-      } catch {
-        throw RPCError(.protocolError, "request to '\(Method.name)' too large: \(error)")
+    balancer.callStarted(address)
+    defer { balancer.callFinished(address, latency: .now - now) }
+    do {
+      let reply = try await member.pool.withConnection { connection -> ByteBuffer? in
+        let sequenceID = connection.makeSequenceID()
+        var writer = ThriftBinaryWriter(capacity: 256)
+        let frame = writer.beginFrame()
+        writer.writeCall(Method.self, args: args, sequenceID: sequenceID)
+        do {
+          try writer.endFrame(at: frame, maxFrameSize: limits.maxFrameSize)
+        } catch {
+          throw RPCError(.protocolError, "request to '\(Method.name)' too large: \(error)")
+        }
+        return try await connection.send(
+          writer.buffer,
+          sequenceID: sequenceID,
+          expectsReply: !Method.isOneway,
+          deadline: deadline
+        )
       }
-      return try await connection.send(
-        writer.buffer,
-        sequenceID: sequenceID,
-        expectsReply: !Method.isOneway,
-        deadline: deadline
-      )
+      let result = try decodeReply(Method.self, reply, from: address)
+      member.breaker.record(success: true)
+      return result
+    } catch {
+      member.breaker.record(error: error)
+      throw error
     }
-    guard let reply else {
+  }
+
+  private func decodeReply<Method: ThriftMethod>(
+    _ method: Method.Type,
+    _ frame: ByteBuffer?,
+    from address: InstanceAddress
+  ) throws -> Method.Result {
+    guard let frame else {
       // Oneway methods' results are ThriftOnewayResult: there is nothing to decode.
       guard let done = ThriftOnewayResult() as? Method.Result else {
         throw RPCError(.protocolError, "no reply to two-way method '\(Method.name)'")
       }
       return done
     }
-    return try decodeReply(Method.self, reply, from: pool.address)
-  }
-
-  private func decodeReply<Method: ThriftMethod>(
-    _ method: Method.Type,
-    _ frame: ByteBuffer,
-    from address: InstanceAddress
-  ) throws -> Method.Result {
     var reader = ThriftBinaryReader(buffer: frame, limits: configuration.limits)
     do {
       let header = try reader.readMessageBegin()
@@ -240,11 +388,25 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
 
   /// Per instance: the connections open and the calls admitted (waiting or in flight).
   public func poolLoad() -> [InstanceAddress: (connections: Int, pendingCalls: Int)] {
-    targets.withLock { targets in targets.pools.mapValues(\.load) }
+    targets.withLock { targets in targets.members.mapValues(\.pool.load) }
   }
 
   /// Closes every connection; calls in flight fail with a transport error.
   public func shutdown() async {
     for pool in updateInstances([]) { await pool.close() }
+  }
+}
+
+extension RPCError {
+  /// Whether a call that failed with this error may be sent again to another instance: only
+  /// when the request provably never reached a handler (no connection, the instance's pool
+  /// full, its breaker open, no instance left, the pool closed while the call waited). A
+  /// timeout, a broken connection or a remote exception may have run the handler already, so
+  /// they are never retried; nor are cancellations, degraded routes or refusals.
+  public var isSafeToRetry: Bool {
+    switch code {
+    case .connectFailed, .overloaded, .breakerOpen, .noInstance, .shutdown: true
+    default: false
+    }
   }
 }
