@@ -48,7 +48,13 @@ public struct RoutePattern: Sendable, Hashable, Comparable, CustomStringConverti
 
   /// Whether `route` is one of the routes this pattern names.
   public func matches(_ route: FiveTuple) -> Bool {
-    zip(segments, RoutePattern(route).segments).allSatisfy { $0 == Self.any || $0 == $1 }
+    matches(segments: RoutePattern(route).segments)
+  }
+
+  /// Whether a route given by its five segments is one this pattern names. A `*` in the
+  /// query is a segment not known yet: only a `*` in the pattern matches it.
+  public func matches(segments query: [String]) -> Bool {
+    zip(segments, query).allSatisfy { $0 == Self.any || $0 == $1 }
   }
 
   /// How specific the pattern is: more concrete segments win; between equally many, the one
@@ -110,7 +116,13 @@ public struct RouteTable<Value: Sendable>: Sendable {
   /// The value of the most specific pattern that matches `route`; ties go to the pattern that
   /// sorts first, so the answer never depends on insertion order.
   public func value(for route: FiveTuple) -> Value? {
-    values.filter { $0.key.matches(route) }
+    value(forSegments: RoutePattern(route).segments)
+  }
+
+  /// The value of the most specific pattern that matches a route given by its five segments,
+  /// `*` standing for a segment not known yet (which only a `*` in a pattern matches).
+  public func value(forSegments segments: [String]) -> Value? {
+    values.filter { $0.key.matches(segments: segments) }
       .min { lhs, rhs in
         lhs.key.specificity != rhs.key.specificity
           ? lhs.key.specificity > rhs.key.specificity : lhs.key < rhs.key

@@ -43,12 +43,84 @@ public struct BreakerSettings: Sendable, Hashable, Codable {
   public var failureRate: Double?
   /// Cool-down in milliseconds.
   public var coolDownMilliseconds: Int?
+  /// Probes a half-open breaker admits.
+  public var halfOpenProbes: Int?
+
+  /// Creates settings; what is left out keeps ``BreakerConfiguration``'s default.
+  public init(
+    windowMilliseconds: Int? = nil,
+    minimumCalls: Int? = nil,
+    failureRate: Double? = nil,
+    coolDownMilliseconds: Int? = nil,
+    halfOpenProbes: Int? = nil
+  ) {
+    self.windowMilliseconds = windowMilliseconds
+    self.minimumCalls = minimumCalls
+    self.failureRate = failureRate
+    self.coolDownMilliseconds = coolDownMilliseconds
+    self.halfOpenProbes = halfOpenProbes
+  }
+
+  /// The thresholds these settings describe, defaults filling the gaps.
+  public var configuration: BreakerConfiguration {
+    let defaults = BreakerConfiguration()
+    return BreakerConfiguration(
+      window: windowMilliseconds.map { .milliseconds($0) } ?? defaults.window,
+      buckets: defaults.buckets,
+      minimumCalls: minimumCalls ?? defaults.minimumCalls,
+      failureRate: failureRate ?? defaults.failureRate,
+      coolDown: coolDownMilliseconds.map { .milliseconds($0) } ?? defaults.coolDown,
+      halfOpenProbes: halfOpenProbes ?? defaults.halfOpenProbes
+    )
+  }
 
   enum CodingKeys: String, CodingKey {
     case windowMilliseconds = "window_ms"
     case minimumCalls = "minimum_calls"
     case failureRate = "failure_rate"
     case coolDownMilliseconds = "cool_down_ms"
+    case halfOpenProbes = "half_open_probes"
+  }
+}
+
+extension RouteConfig {
+  /// The policy the client applies: the same settings in the runtime's terms.
+  public var policy: RoutePolicy {
+    RoutePolicy(
+      timeout: timeoutMilliseconds.map { .milliseconds($0) },
+      retries: retries,
+      balancer: balancer,
+      breaker: breaker?.configuration
+    )
+  }
+
+  /// The longest timeout, cool-down or window a config may set (one day): beyond it a value is
+  /// a typo, not a decision.
+  static let maxMilliseconds = 86_400_000
+  /// The most retries a config may ask for: more would multiply load on a failing callee.
+  static let maxRetries = 10
+
+  /// Checks the values a document may parse to but no client can use.
+  func validate() throws {
+    let longest = Self.maxMilliseconds
+    let problems = [
+      timeoutMilliseconds.map { (1...longest).contains($0) } == false
+        ? "timeout_ms must be 1...\(longest)" : nil,
+      retries.map { (0...Self.maxRetries).contains($0) } == false
+        ? "retries must be 0...\(Self.maxRetries)" : nil,
+      balancer.map(LoadBalancerKind.all.contains) == false
+        ? "balancer must be one of \(LoadBalancerKind.all.joined(separator: ", "))" : nil,
+      breaker?.windowMilliseconds.map { (1...longest).contains($0) } == false
+        ? "breaker.window_ms must be 1...\(longest)" : nil,
+      breaker?.coolDownMilliseconds.map { (0...longest).contains($0) } == false
+        ? "breaker.cool_down_ms must be 0...\(longest)" : nil,
+      breaker?.minimumCalls.map { $0 >= 1 } == false ? "breaker.minimum_calls must be ≥ 1" : nil,
+      breaker?.failureRate.map { (0...1).contains($0) } == false
+        ? "breaker.failure_rate must be 0...1" : nil,
+      breaker?.halfOpenProbes.map { $0 >= 1 } == false
+        ? "breaker.half_open_probes must be ≥ 1" : nil,
+    ].compactMap { $0 }
+    if !problems.isEmpty { throw GovernanceValueError(problems.joined(separator: "; ")) }
   }
 }
 
@@ -66,12 +138,61 @@ public struct GovernanceEvent: Sendable, Hashable, CustomStringConvertible {
 
 /// The governance switches in force, kept current from the config store: what the degrade,
 /// traffic and config middlewares consult on each call (a lock and a lookup, no I/O).
-public final class GovernanceState: Sendable {
+///
+/// Matching a route against every pattern is done once per route and kept until the next
+/// change, so a call costs one lock and one dictionary lookup however many keys are set.
+///
+/// It is also the ``RoutePolicyProvider`` of governed clients: a route's `/…/config` becomes
+/// the timeout, retries, balancer kind and breaker thresholds of its calls.
+public final class GovernanceState: RoutePolicyProvider, Sendable {
   private struct Tables {
     var degrade = RouteTable<Bool>()
     var traffic = RouteTable<[String: Int]>()
     var config = RouteTable<RouteConfig>()
+    /// What applies to each route asked about since the last change.
+    var resolved: [FiveTuple: Resolved] = [:]
+    /// The traffic split of each route asked about since the last change, by its four known
+    /// segments (see ``GovernanceState/trafficWeights(from:to:method:)``).
+    var splits: [SplitQuery: [String: Int]?] = [:]
+
+    /// Forgets what was resolved, after any change.
+    mutating func changed() {
+      resolved.removeAll(keepingCapacity: true)
+      splits.removeAll(keepingCapacity: true)
+    }
+
+    mutating func resolve(_ route: FiveTuple) -> Resolved {
+      if let known = resolved[route] { return known }
+      let config = self.config.value(for: route) ?? RouteConfig()
+      let made = Resolved(
+        degraded: degrade.value(for: route) ?? false,
+        config: config,
+        policy: config.policy
+      )
+      // Routes are few (callers × methods × clusters); the bound only guards against a caller
+      // that makes up routes.
+      if resolved.count >= GovernanceState.maxResolvedRoutes { resolved.removeAll() }
+      resolved[route] = made
+      return made
+    }
   }
+
+  /// What applies to one route.
+  private struct Resolved {
+    var degraded: Bool
+    var config: RouteConfig
+    var policy: RoutePolicy
+  }
+
+  /// A traffic lookup: a route without its callee cluster.
+  private struct SplitQuery: Hashable {
+    var from: ServiceIdentity
+    var to: ServiceName
+    var method: String
+  }
+
+  /// Resolved routes kept at most.
+  static let maxResolvedRoutes = 4096
 
   private let store: any ConfigStore
   private let tables = Mutex(Tables())
@@ -92,7 +213,7 @@ public final class GovernanceState: Sendable {
 
   /// Whether calls on `route` are degraded.
   public func isDegraded(_ route: FiveTuple) -> Bool {
-    tables.withLock { $0.degrade.value(for: route) } ?? false
+    tables.withLock { $0.resolve(route).degraded }
   }
 
   /// The traffic weights by callee cluster for `route`'s caller, or `nil` when none are set.
@@ -100,9 +221,34 @@ public final class GovernanceState: Sendable {
     tables.withLock { $0.traffic.value(for: route) }
   }
 
+  /// The traffic weights by callee cluster for calls from `from` to `to`'s `method`, before a
+  /// cluster is chosen: the split is what chooses it, so the lookup has no callee cluster.
+  /// Only keys whose callee-cluster segment is `*` apply
+  /// (`/gateway/c1/example/*/Visit/traffic`); `nil` when none is set.
+  public func trafficWeights(from: ServiceIdentity, to: ServiceName, method: String) -> [String:
+    Int]?
+  {
+    let query = SplitQuery(from: from, to: to, method: method)
+    return tables.withLock { tables in
+      if let known = tables.splits[query] { return known }
+      let segments = [
+        from.name.rawValue, from.cluster.rawValue, to.rawValue, RoutePattern.any, method,
+      ]
+      let weights = tables.traffic.value(forSegments: segments)
+      if tables.splits.count >= Self.maxResolvedRoutes { tables.splits.removeAll() }
+      tables.splits[query] = weights
+      return weights
+    }
+  }
+
   /// The dynamic config for `route` (all defaults when none is set).
   public func config(_ route: FiveTuple) -> RouteConfig {
-    tables.withLock { $0.config.value(for: route) } ?? RouteConfig()
+    tables.withLock { $0.resolve(route).config }
+  }
+
+  /// The policy of `route`'s calls, from its config: what ``RPCClient`` asks on each call.
+  public func policy(for route: FiveTuple) -> RoutePolicy {
+    tables.withLock { $0.resolve(route).policy }
   }
 
   /// Lists the switches, then follows every change until the task is cancelled; after a watch
@@ -136,6 +282,7 @@ public final class GovernanceState: Sendable {
     }
     guard let value else {
       tables.withLock { tables in
+        tables.changed()
         switch kind {
         case .degrade: tables.degrade[pattern] = nil
         case .traffic: tables.traffic[pattern] = nil
@@ -149,7 +296,10 @@ public final class GovernanceState: Sendable {
       switch kind {
       case .degrade:
         let on = try JSONDecoder().decode(DegradeValue.self, from: data).on
-        tables.withLock { $0.degrade[pattern] = on }
+        tables.withLock {
+          $0.degrade[pattern] = on
+          $0.changed()
+        }
       case .traffic:
         let weights = try JSONDecoder().decode([String: Int].self, from: data)
         guard weights.values.allSatisfy({ $0 >= 0 }), weights.values.contains(where: { $0 > 0 }),
@@ -159,10 +309,17 @@ public final class GovernanceState: Sendable {
             "weights must be cluster names with non-negative integers, one positive"
           )
         }
-        tables.withLock { $0.traffic[pattern] = weights }
+        tables.withLock {
+          $0.traffic[pattern] = weights
+          $0.changed()
+        }
       case .config:
         let config = try JSONDecoder().decode(RouteConfig.self, from: data)
-        tables.withLock { $0.config[pattern] = config }
+        try config.validate()
+        tables.withLock {
+          $0.config[pattern] = config
+          $0.changed()
+        }
       }
     } catch {
       onEvent(
