@@ -38,9 +38,13 @@ extension StoreUnderTest {
     let time = ManualTime()
     let memory = MemoryConfigStore(now: { time.now })
     let served = try await ServedMemoryStore.start(memory)
+    let hosted = HostedStore(server: served, endpoint: served.endpoint)
     return (
-      HostedStore(server: served, endpoint: served.endpoint),
+      hosted,
       { duration in
+        // Expiry deletes keys on the server's side, which does not wait for the client's
+        // watches to be set up as the client's own writes do.
+        await hosted.store.waitForWatchSetups()
         time.advance(by: duration)
         memory.expireLeases()
       }

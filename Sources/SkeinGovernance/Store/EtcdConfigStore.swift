@@ -170,6 +170,13 @@ public final class EtcdConfigStore: ConfigStore {
 
   // MARK: Watches
 
+  /// Waits (up to the request timeout) until every watch started so far is set up on the
+  /// server, so a change made afterwards, by this process or any other (a lease the server
+  /// expires), reaches them; this store's own writes wait for it by themselves.
+  public func waitForWatchSetups() async {
+    await pending.waitForSetups(timeout: requestTimeout)
+  }
+
   /// The changes under `prefix` after `revision` (all new ones when `nil`), until the task is
   /// cancelled.
   ///
