@@ -5,6 +5,7 @@
 //   cd Benchmarks && swift build -c release --scratch-path .build-bench
 //   .build-bench/release/skein-bench codec
 //   .build-bench/release/skein-bench echo            # skein, nio, thrift-cpp, grpc; see --help
+//   .build-bench/release/skein-bench propagation     # degrade switch to 10 callers: memory, etcd
 //
 // `echo` starts its servers itself: nio-echo-server and grpc-echo-server from this build, the
 // C++ peer through Peers/thrift-cpp/build.sh, and ../.build/release/skein (built in the main
@@ -31,6 +32,8 @@ let package = Package(
       dependencies: [
         .product(name: "SkeinThrift", package: "skein"),
         .product(name: "SkeinDemoIDL", package: "skein"),
+        .product(name: "SkeinRPC", package: "skein"),
+        .product(name: "SkeinGovernance", package: "skein"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP2", package: "swift-nio-http2"),
