@@ -3,7 +3,15 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import SkeinGovernance
+import SkeinRPC
+import SkeinTestSupport
 import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
 
 /// An embedded store served over loopback for a test; it stops serving when the test drops it.
 final class ServedMemoryStore: Sendable {
@@ -78,8 +86,47 @@ private func send(
   return RawAnswer(status: response.status, body: String(buffer: answer))
 }
 
+/// Writes `bytes` to 127.0.0.1:`port` on a plain socket and returns what comes back before the
+/// server closes the connection (or a second passes): for input no HTTP client would send.
+private func exchangeRaw(_ bytes: String, port: Int) throws -> String {
+  let fd = try tcpSocket()
+  defer { close(fd) }
+  var timeout = timeval(tv_sec: 1, tv_usec: 0)
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+  var address = loopbackAddress(port: port)
+  let connected = withUnsafePointer(to: &address) {
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+      connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+    }
+  }
+  guard connected == 0 else { throw IntegrationError(message: "connect() failed: \(errno)") }
+  _ = Array(bytes.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+  var answer: [UInt8] = []
+  var chunk = [UInt8](repeating: 0, count: 4096)
+  while true {
+    let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+    guard count > 0 else { break }
+    answer += chunk[..<count]
+  }
+  return String(decoding: answer, as: UTF8.self)
+}
+
 @Suite("Config store server")
 struct ConfigStoreServerTests {
+  @Test("bytes that are not HTTP get a 400 and a closed connection; the server goes on")
+  func notHTTP() async throws {
+    let served = try await ServedMemoryStore.start()
+    let answer = try exchangeRaw(
+      "GARBAGE \u{1}\u{2}\r\n\r\n",
+      port: served.server.localAddress.port
+    )
+    #expect(answer.hasPrefix("HTTP/1.1 400"), "\(answer)")
+    let store = EtcdConfigStore(endpoint: served.endpoint)
+    try await store.put("/after/garbage", "fine")
+    #expect(try await store.get("/after/garbage")?.value == "fine")
+    try await store.shutdown()
+  }
+
   @Test("bad requests get an etcd-style JSON error and the server goes on serving")
   func badRequests() async throws {
     let served = try await ServedMemoryStore.start(

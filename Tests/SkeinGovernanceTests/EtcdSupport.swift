@@ -20,17 +20,9 @@ extension IntegrationPeer {
 /// A port on 127.0.0.1 that nothing listened on a moment ago: the kernel picks it, so tests
 /// running side by side do not collide the way fixed ports would.
 func freeLoopbackPort() throws -> Int {
-  #if canImport(Glibc)
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-  #else
-    let fd = socket(AF_INET, SOCK_STREAM, 0)
-  #endif
-  guard fd >= 0 else { throw IntegrationError(message: "socket() failed: \(errno)") }
+  let fd = try tcpSocket()
   defer { close(fd) }
-  var address = sockaddr_in()
-  address.sin_family = sa_family_t(AF_INET)
-  address.sin_port = 0
-  address.sin_addr.s_addr = inet_addr("127.0.0.1")
+  var address = loopbackAddress(port: 0)
   var length = socklen_t(MemoryLayout<sockaddr_in>.size)
   let bound = withUnsafeMutablePointer(to: &address) {
     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
@@ -41,6 +33,26 @@ func freeLoopbackPort() throws -> Int {
   }
   guard named == 0 else { throw IntegrationError(message: "getsockname() failed: \(errno)") }
   return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// A new TCP socket.
+func tcpSocket() throws -> Int32 {
+  #if canImport(Glibc)
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+  #else
+    let fd = socket(AF_INET, SOCK_STREAM, 0)
+  #endif
+  guard fd >= 0 else { throw IntegrationError(message: "socket() failed: \(errno)") }
+  return fd
+}
+
+/// 127.0.0.1:`port` as the socket calls take it.
+func loopbackAddress(port: Int) -> sockaddr_in {
+  var address = sockaddr_in()
+  address.sin_family = sa_family_t(AF_INET)
+  address.sin_port = UInt16(port).bigEndian
+  address.sin_addr.s_addr = inet_addr("127.0.0.1")
+  return address
 }
 
 /// One etcd node for a test, on free loopback ports with a data directory of its own; killed
