@@ -180,6 +180,30 @@ struct MemoryConfigStoreTests {
     #expect(changes.map(\.key) == ["/c/4", "/c/5"])
   }
 
+  @Test(
+    "a watch whose reader falls too far behind ends as compacted after what it holds",
+    arguments: [false, true]
+  )
+  func fallsBehind(replaying: Bool) async throws {
+    let store = MemoryConfigStore(maxPendingChangesPerWatch: 3)
+    let live = store.watch(prefix: "/b/", after: nil)
+    for i in 1...5 { try await store.put("/b/\(i)", "\(i)") }
+    let stream = replaying ? store.watch(prefix: "/b/", after: 0) : live
+    var keys: [String] = []
+    var failure: ConfigStoreError?
+    do {
+      for try await change in stream { keys.append(change.key) }
+    } catch let error as ConfigStoreError {
+      failure = error
+    }
+    #expect(keys == ["/b/1", "/b/2", "/b/3"])
+    #expect(failure?.code == .compacted)
+    // The store goes on, and so does a watch that keeps up.
+    let next = store.watch(prefix: "/b/", after: nil)
+    try await store.put("/b/6", "6")
+    #expect(try await collect(next, count: 1).map(\.key) == ["/b/6"])
+  }
+
   @Test("a lease's TTL must be at least a second")
   func shortTTL() async {
     let error = await #expect(throws: ConfigStoreError.self) {

@@ -351,7 +351,7 @@ public final class EtcdConfigStore: ConfigStore {
     -> ConfigStoreError
   {
     if let error = try? JSONDecoder().decode(EtcdError.self, from: Data(body.readableBytesView)),
-      error.code != nil || error.message != nil
+      error.code != nil || error.message != nil || error.error != nil
     {
       return error.storeError(endpoint: endpoint)
     }

@@ -8,6 +8,10 @@ import Synchronization
 public final class MemoryConfigStore: ConfigStore {
   /// How many past changes are kept for watches that resume from a revision.
   public static let defaultHistoryLimit = 10_000
+  /// How many changes a watch may have delivered but not yet taken before it is ended as
+  /// ``ConfigStoreError/Code/compacted`` (its reader lists again): a stuck reader (a served
+  /// watch whose client stopped reading) must not grow the store's memory without bound.
+  public static let defaultMaxPendingChangesPerWatch = 10_000
 
   private struct Lease {
     var ttl: Duration
@@ -28,22 +32,29 @@ public final class MemoryConfigStore: ConfigStore {
     var nextWatcher = 0
     var leases: [Int64: Lease] = [:]
     var nextLease: Int64 = 1
+    /// Watches that fell too far behind, taken out of `watchers`, to be ended once the lock is
+    /// released (ending one runs its termination handler, which takes the lock).
+    var overflowed: [AsyncThrowingStream<ConfigChange, any Error>.Continuation] = []
   }
 
   private let state = Mutex(State())
   private let historyLimit: Int
+  private let maxPendingChangesPerWatch: Int
   private let now: @Sendable () -> ContinuousClock.Instant
 
   /// Creates an empty store.
   ///
   /// - Parameters:
   ///   - historyLimit: Past changes kept for resuming watches.
+  ///   - maxPendingChangesPerWatch: Changes a watch may hold for its reader before it is ended.
   ///   - now: The time leases expire by; tests pass a manual clock.
   public init(
     historyLimit: Int = MemoryConfigStore.defaultHistoryLimit,
+    maxPendingChangesPerWatch: Int = MemoryConfigStore.defaultMaxPendingChangesPerWatch,
     now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
   ) {
     self.historyLimit = max(1, historyLimit)
+    self.maxPendingChangesPerWatch = max(1, maxPendingChangesPerWatch)
     self.now = now
   }
 
@@ -56,7 +67,7 @@ public final class MemoryConfigStore: ConfigStore {
   @discardableResult
   public func put(_ key: String, _ value: String, lease: LeaseID?) async throws -> ConfigRevision {
     guard !key.isEmpty else { throw ConfigStoreError(.invalidArgument, "the key is empty") }
-    return try state.withLock { state throws(ConfigStoreError) in
+    return try mutate { state throws(ConfigStoreError) in
       if let lease {
         guard state.leases[lease.rawValue] != nil else {
           throw ConfigStoreError(.leaseNotFound, "lease \(lease) does not exist")
@@ -81,7 +92,7 @@ public final class MemoryConfigStore: ConfigStore {
   /// Deletes `key`.
   @discardableResult
   public func delete(_ key: String) async throws -> Bool {
-    state.withLock { state in remove(key, in: &state) }
+    mutate { state in remove(key, in: &state) }
   }
 
   /// Every key under `prefix`, in key order.
@@ -100,7 +111,9 @@ public final class MemoryConfigStore: ConfigStore {
   public func watch(prefix: String, after revision: ConfigRevision?)
     -> AsyncThrowingStream<ConfigChange, any Error>
   {
-    let (stream, continuation) = AsyncThrowingStream<ConfigChange, any Error>.makeStream()
+    let (stream, continuation) = AsyncThrowingStream<ConfigChange, any Error>.makeStream(
+      bufferingPolicy: .bufferingOldest(maxPendingChangesPerWatch)
+    )
     let id = state.withLock { state -> Int in
       if let revision {
         // Replay what the watcher missed, or say it is gone.
@@ -116,7 +129,10 @@ public final class MemoryConfigStore: ConfigStore {
         }
         for change in state.history where change.revision > revision && change.key.hasPrefix(prefix)
         {
-          continuation.yield(change)
+          if case .dropped = continuation.yield(change) {
+            continuation.finish(throwing: fellBehind)
+            return -1
+          }
         }
       }
       let id = state.nextWatcher
@@ -177,7 +193,7 @@ public final class MemoryConfigStore: ConfigStore {
 
   /// Ends a lease, deleting its keys.
   public func revokeLease(_ lease: LeaseID) async throws {
-    try state.withLock { state throws(ConfigStoreError) in
+    try mutate { state throws(ConfigStoreError) in
       guard let ended = state.leases.removeValue(forKey: lease.rawValue) else {
         throw ConfigStoreError(.leaseNotFound, "lease \(lease) expired or was revoked")
       }
@@ -188,7 +204,7 @@ public final class MemoryConfigStore: ConfigStore {
   /// Deletes the keys of every lease whose TTL passed without a keep-alive.
   public func expireLeases() {
     let now = self.now()
-    state.withLock { state in
+    mutate { state in
       let due = state.leases.filter { $0.value.expiresAt <= now }.keys.sorted()
       for id in due {
         guard let ended = state.leases.removeValue(forKey: id) else { continue }
@@ -219,8 +235,33 @@ public final class MemoryConfigStore: ConfigStore {
     if state.history.count > historyLimit {
       state.history.removeFirst(state.history.count - historyLimit)
     }
-    for watcher in state.watchers.values where change.key.hasPrefix(watcher.prefix) {
-      watcher.continuation.yield(change)
+    for (id, watcher) in state.watchers where change.key.hasPrefix(watcher.prefix) {
+      if case .dropped = watcher.continuation.yield(change) {
+        state.watchers.removeValue(forKey: id)
+        state.overflowed.append(watcher.continuation)
+      }
     }
+  }
+
+  /// Changes the state under the lock, then ends the watches that fell behind meanwhile,
+  /// outside it (ending a watch runs its termination handler, which takes the lock).
+  private func mutate<T: Sendable, E: Error>(
+    _ body: (inout State) throws(E) -> T
+  ) throws(E) -> T {
+    let (result, overflowed) = try state.withLock { state throws(E) in
+      let result = try body(&state)
+      defer { state.overflowed = [] }
+      return (result, state.overflowed)
+    }
+    for continuation in overflowed { continuation.finish(throwing: fellBehind) }
+    return result
+  }
+
+  /// Why a watch that fell too far behind ended.
+  private var fellBehind: ConfigStoreError {
+    ConfigStoreError(
+      .compacted,
+      "the watch fell more than \(maxPendingChangesPerWatch) changes behind; list again"
+    )
   }
 }
