@@ -7,9 +7,15 @@ import Testing
 
 @Suite("RPC runtime on loopback", .timeLimit(.minutes(1)))
 struct RPCTests {
-  @Test("many calls in flight on one connection each get their own reply")
-  func concurrencyAndSequenceIDs() async throws {
-    let server = try await RunningServer.start(TestHandler(recorder: Recorder()))
+  @Test(
+    "many calls in flight on one connection each get their own reply",
+    arguments: [true, false]
+  )
+  func concurrencyAndSequenceIDs(handlersRunOnEventLoop: Bool) async throws {
+    let server = try await RunningServer.start(
+      TestHandler(recorder: Recorder()),
+      handlersRunOnEventLoop: handlersRunOnEventLoop
+    )
     let client = try makeClient([server.address], connections: 1)
     let service = TestServiceClient(client)
     try await withThrowingTaskGroup(of: Void.self) { group in

@@ -71,6 +71,7 @@ struct RunningServer: Sendable {
     _ handler: TestHandler,
     name: String = "test-server",
     maxConcurrentCallsPerConnection: Int = 1024,
+    handlersRunOnEventLoop: Bool = true,
     middleware: [any Middleware] = []
   ) async throws -> RunningServer {
     let server = try await RPCServer.bind(
@@ -78,7 +79,8 @@ struct RunningServer: Sendable {
       configuration: .init(
         port: 0,
         identity: ServiceIdentity(name: try ServiceName(name)),
-        maxConcurrentCallsPerConnection: maxConcurrentCallsPerConnection
+        maxConcurrentCallsPerConnection: maxConcurrentCallsPerConnection,
+        handlersRunOnEventLoop: handlersRunOnEventLoop
       ),
       middleware: middleware
     )
