@@ -113,7 +113,12 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     guard let context else { return }
     if let reply {
       context.write(wrapOutboundOut(reply), promise: nil)
-      scheduleFlush(context)
+      if running.isEmpty, !flushScheduled {
+        // No other call of this connection is running, so no reply could join a batch.
+        context.flush()
+      } else {
+        scheduleFlush(context)
+      }
     }
     if let next = waiting.popFirst() {
       start(next.frame, received: next.received, context: context)
