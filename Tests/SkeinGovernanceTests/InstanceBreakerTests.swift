@@ -124,3 +124,33 @@ struct InstanceBreakerTests {
     await sick.stop()
   }
 }
+
+@Suite("Instance breakers follow the route's thresholds", .timeLimit(.minutes(1)))
+struct InstanceBreakerPolicyTests {
+  @Test("thresholds from the route's policy apply to the instance breakers on the next call")
+  func thresholdsFromPolicy() async throws {
+    let time = ManualTime()
+    let sick = try await EchoServer.start(tag: "b")
+    sick.setFailing(true)
+    // The client's own thresholds would need 100 calls; the route's need 2.
+    let policy = FixedPolicy(RoutePolicy())
+    let client = try exampleClient(
+      [sick.address],
+      instanceBreaker: BreakerConfiguration(minimumCalls: 100),
+      policy: policy,
+      time: time
+    )
+    for _ in 0..<3 { _ = try? await echo(client) }
+    #expect(client.instanceBreakerStates[sick.address] == .closed)
+    policy.current.withLock {
+      $0 = RoutePolicy(breaker: BreakerConfiguration(minimumCalls: 4, coolDown: .seconds(5)))
+    }
+    _ = try? await echo(client)
+    #expect(client.instanceBreakerStates[sick.address] == .open, "the 3 earlier failures count")
+    let error = await #expect(throws: RPCError.self) { try await echo(client) }
+    #expect(error?.code == .breakerOpen)
+    #expect(sick.calls == 4)
+    await client.shutdown()
+    await sick.stop()
+  }
+}

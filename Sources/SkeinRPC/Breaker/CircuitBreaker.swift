@@ -261,11 +261,17 @@ public final class CircuitBreaker: Sendable {
     if !success { state.buckets[state.buckets.count - 1].failures += 1 }
   }
 
+  /// Calls and failures in the window; a loop rather than a filtered copy, since it runs on
+  /// every recorded call.
   private func totals(_ state: State, at instant: ContinuousClock.Instant) -> (Int, Int) {
     let oldest =
       bucketIndex(at: instant, state.configuration) - Int64(state.configuration.buckets)
-    return state.buckets.filter { $0.index > oldest }.reduce((0, 0)) {
-      ($0.0 + $1.calls, $0.1 + $1.failures)
+    var calls = 0
+    var failures = 0
+    for bucket in state.buckets where bucket.index > oldest {
+      calls += bucket.calls
+      failures += bucket.failures
     }
+    return (calls, failures)
   }
 }
