@@ -167,6 +167,7 @@ func exampleClient(
   _ addresses: [InstanceAddress],
   timeout: Duration = .seconds(5),
   retries: Int = 0,
+  maxPending: Int = 1024,
   instanceBreaker: BreakerConfiguration = BreakerConfiguration(),
   policy: (any RoutePolicyProvider)? = nil,
   time: ManualTime = ManualTime(),
@@ -179,6 +180,7 @@ func exampleClient(
       instances: addresses,
       timeout: timeout,
       connectTimeout: .milliseconds(500),
+      maxPendingCallsPerInstance: maxPending,
       retries: retries,
       instanceBreaker: instanceBreaker
     ),

@@ -36,6 +36,24 @@ struct RetryAndPolicyTests {
     await live.stop()
   }
 
+  @Test("an instance whose pool admits no more calls is passed over for another")
+  func retriesOverload() async throws {
+    let busy = try await EchoServer.start(tag: "busy")
+    let spare = try await EchoServer.start(tag: "spare")
+    let client = try exampleClient([busy.address], retries: 1, maxPending: 1)
+    // Round robin at 100 to 1 sends the first calls to the busy instance.
+    await client.setInstances([
+      WeightedInstance(busy.address, weight: 100), WeightedInstance(spare.address, weight: 1),
+    ])
+    let slow = Task { try await echo(client, delayMs: 500) }
+    #expect(try await eventually { busy.calls == 1 })
+    #expect(try await echo(client) == "spare", "overloaded on busy, retried on spare")
+    #expect(try await slow.value == "busy")
+    await client.shutdown()
+    await busy.stop()
+    await spare.stop()
+  }
+
   @Test("timeouts and remote exceptions are never retried: the handler may have run")
   func noRetryAfterTheHandler() async throws {
     let first = try await EchoServer.start(tag: "a")
