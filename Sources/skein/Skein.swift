@@ -10,7 +10,7 @@ struct Skein: AsyncParsableCommand {
       "A Thrift RPC framework for Swift and the dashboard that steers a mesh built with it.",
     subcommands: [
       DemoCommand.self, ControlCommand.self, StoreCommand.self, ExampleCommand.self,
-      GenerateCommand.self,
+      GenerateCommand.self, MeshCommand.self,
     ]
   )
 }
