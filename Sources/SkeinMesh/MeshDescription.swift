@@ -49,11 +49,15 @@ public struct MeshDescription: Sendable, Hashable {
   /// generator's calls included. It is what an integration test expects to see traffic on and
   /// what the dashboard lists before the first call.
   public var routes: [FiveTuple] {
+    let splits = Dictionary(
+      uniqueKeysWithValues: routePolicies.map { ("\($0.from) \($0.to).\($0.method)", $0.traffic) }
+    )
     var routes = Set<FiveTuple>()
     for (caller, callerClusters, call) in allCalls {
       guard let callee = service(named: call.target.service) else { continue }
+      let split = splits["\(caller) \(call.target)"] ?? nil
       for callerCluster in callerClusters {
-        for calleeCluster in call.calleeClusters(from: callerCluster, callee: callee) {
+        for calleeCluster in callee.clusters(reachedFrom: callerCluster, split: split) {
           // The loader checked the method is an identifier, so this never drops a route.
           let route = try? FiveTuple(
             from: caller,
@@ -71,19 +75,28 @@ public struct MeshDescription: Sendable, Hashable {
 
   /// The traffic split and balancer to seed governance with, one per caller service, callee
   /// service and method that sets either; the runtime writes them as the routes' `/…/traffic`
-  /// and `/…/config` keys so the dashboard can change them later.
+  /// and `/…/config` keys so the dashboard can change them later. The key is per route, not per
+  /// call, so what several calls of one route set is merged (the loader rejects conflicts).
   public var routePolicies: [MeshRoutePolicy] {
     var policies: [MeshRoutePolicy] = []
-    var seen = Set<String>()
+    var indexes: [String: Int] = [:]
     for (caller, _, call) in allCalls where call.traffic != nil || call.balancer != nil {
-      let policy = MeshRoutePolicy(
-        from: caller,
-        to: call.target.service,
-        method: call.target.method,
-        traffic: call.traffic,
-        balancer: call.balancer
-      )
-      if seen.insert("\(caller) \(call.target)").inserted { policies.append(policy) }
+      let key = "\(caller) \(call.target)"
+      guard let index = indexes[key] else {
+        indexes[key] = policies.count
+        policies.append(
+          MeshRoutePolicy(
+            from: caller,
+            to: call.target.service,
+            method: call.target.method,
+            traffic: call.traffic,
+            balancer: call.balancer
+          )
+        )
+        continue
+      }
+      policies[index].traffic = policies[index].traffic ?? call.traffic
+      policies[index].balancer = policies[index].balancer ?? call.balancer
     }
     return policies
   }

@@ -27,6 +27,17 @@ public struct MeshService: Sendable, Hashable {
     clusters.first { $0.name == name }
   }
 
+  /// The clusters a caller in `callerCluster` sends this service's calls to: those `split`
+  /// weights above 0, or, without a split, what the governed client does by default (the
+  /// caller's own cluster when this service has it, every cluster otherwise).
+  public func clusters(reachedFrom callerCluster: Cluster, split: [Cluster: Int]?) -> [Cluster] {
+    if let split {
+      return clusters.map(\.name).filter { (split[$0] ?? 0) > 0 }
+    }
+    if cluster(named: callerCluster) != nil { return [callerCluster] }
+    return clusters.map(\.name)
+  }
+
   /// The method with this name, if the service simulates it.
   public func method(named name: String) -> MeshMethod? {
     methods.first { $0.name == name }
@@ -143,17 +154,6 @@ public struct MeshCall: Sendable, Hashable {
     self.timeoutMilliseconds = timeoutMilliseconds
     self.traffic = traffic
     self.balancer = balancer
-  }
-
-  /// The callee clusters a caller in `callerCluster` sends this call to: those its traffic
-  /// split weights above 0, or, without a split, what the governed client does by default (the
-  /// caller's own cluster when the callee has it, every cluster otherwise).
-  public func calleeClusters(from callerCluster: Cluster, callee: MeshService) -> [Cluster] {
-    if let traffic {
-      return callee.clusters.map(\.name).filter { (traffic[$0] ?? 0) > 0 }
-    }
-    if callee.cluster(named: callerCluster) != nil { return [callerCluster] }
-    return callee.clusters.map(\.name)
   }
 }
 

@@ -79,6 +79,25 @@ func breaking(_ old: String, with new: String) -> String {
     #expect(mesh.load.shape == .steady)
   }
 
+  @Test func oneSplitPerRouteWhicheverCallSetsIt() throws {
+    let yaml = breaking(
+      "- to: storage.Get",
+      with: "- to: storage.Get\n          - {to: storage.Get, traffic: {c2: 1}, balancer: p2c}"
+    )
+    let mesh = try MeshLoader.load(
+      yaml: yaml,
+      file: "t.yaml",
+      folder: packageRoot.appending(path: "demo").path
+    )
+    #expect(
+      mesh.routes.filter { $0.from.rawValue == "user" }.map(\.path) == ["/user/c1/storage/c2/Get"]
+    )
+    let policy = try #require(mesh.routePolicies.first)
+    #expect(mesh.routePolicies.count == 1)
+    #expect(policy.traffic == [try Cluster("c2"): 1])
+    #expect(policy.balancer == "p2c")
+  }
+
   struct Case: Sendable, CustomTestStringConvertible {
     var name: String
     var old: String

@@ -12,6 +12,7 @@ struct MeshValidator {
   let idlFolder: String
   let idlReader: IDLProgram.FileReader
 
+  /// Runs every check; the problems end up in ``reader``.
   mutating func validate() {
     checkTotals()
     checkIDL()
