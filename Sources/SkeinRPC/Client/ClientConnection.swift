@@ -115,7 +115,18 @@ final class ClientConnection: Sendable {
       reply: reply,
       timeout: .nanoseconds(remaining.nanoseconds)
     )
-    channel.writeAndFlush(call, promise: nil)
+    let channel = self.channel
+    let address = self.address
+    // A write that never reaches the dispatcher (the channel closed and its handlers were
+    // removed) must still fail the reply, or the call would wait forever, deaf to timeouts and
+    // cancellation. On the loop, so this costs no more hops than writing from here would.
+    eventLoop.execute {
+      let written = eventLoop.makePromise(of: Void.self)
+      written.futureResult.whenFailure { error in
+        reply.fail(RPCError(.transport, "cannot send to \(address): \(error)"))
+      }
+      channel.writeAndFlush(call, promise: written)
+    }
     return try await withTaskCancellationHandler {
       try await mapErrors { try await reply.futureResult.get() }
     } onCancel: {
