@@ -20,6 +20,7 @@ let package = Package(
     .library(name: "SkeinIDL", targets: ["SkeinIDL"]),
     .library(name: "SkeinRPC", targets: ["SkeinRPC"]),
     .library(name: "SkeinGovernance", targets: ["SkeinGovernance"]),
+    .library(name: "SkeinMetrics", targets: ["SkeinMetrics"]),
     // The demo IDL's generated code, for benchmarks and examples outside this package.
     .library(name: "SkeinDemoIDL", targets: ["SkeinDemoIDL"]),
     .plugin(name: "SkeinThriftPlugin", targets: ["SkeinThriftPlugin"]),
@@ -31,6 +32,8 @@ let package = Package(
     .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+    .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
   ],
   targets: [
     // The wire: Thrift binary protocol, framed transport, limits, application exceptions.
@@ -58,6 +61,17 @@ let package = Package(
         "SkeinRPC",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
+      ],
+      swiftSettings: strictSettings
+    ),
+    // Metrics: per-route counts and latency histograms through swift-metrics, task gauge,
+    // interval snapshots.
+    .target(
+      name: "SkeinMetrics",
+      dependencies: [
+        "SkeinRPC",
+        .product(name: "CoreMetrics", package: "swift-metrics"),
+        .product(name: "Histogram", package: "hdrhistogram-swift"),
       ],
       swiftSettings: strictSettings
     ),
@@ -155,6 +169,17 @@ let package = Package(
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
+      ],
+      swiftSettings: strictSettings
+    ),
+    // Metrics: known traffic through a real server and client, counted exactly.
+    .testTarget(
+      name: "SkeinMetricsTests",
+      dependencies: [
+        "SkeinMetrics",
+        "SkeinRPC",
+        "SkeinDemoIDL",
+        .product(name: "CoreMetrics", package: "swift-metrics"),
       ],
       swiftSettings: strictSettings
     ),

@@ -125,7 +125,7 @@ public struct FiveTuple: Sendable, Hashable, Comparable, CustomStringConvertible
   }
 
   /// A route whose method came off the wire and is kept as it is.
-  init(
+  package init(
     unchecked from: ServiceName,
     fromCluster: Cluster,
     to: ServiceName,

@@ -1,0 +1,176 @@
+import Foundation
+public import SkeinRPC
+
+/// What one node publishes per interval: who it is, its tasks and resources, and the stats of
+/// every route it called or served. The JSON of `/snapshot` and of each `/stream` line.
+///
+/// The schema is versioned (``schema``); fields are only ever added within a version. Counts
+/// are since the node started; `qps` and `latency_ms` are over the last interval.
+public struct NodeSnapshot: Sendable, Hashable, Codable {
+  /// The schema version this type writes.
+  public static let currentSchema = 1
+
+  /// The schema version of this snapshot.
+  public var schema: Int
+  /// When it was taken, in milliseconds since 1970.
+  public var timeMilliseconds: Int64
+  /// The interval `qps` and latencies cover, in seconds.
+  public var intervalSeconds: Double
+  /// The node.
+  public var node: NodeStats
+  /// Every route the node called (side `client`) or served (side `server`).
+  public var routes: [RouteStats]
+
+  enum CodingKeys: String, CodingKey {
+    case schema
+    case timeMilliseconds = "time_ms"
+    case intervalSeconds = "interval_s"
+    case node
+    case routes
+  }
+
+  /// Creates a snapshot.
+  public init(
+    schema: Int = NodeSnapshot.currentSchema,
+    timeMilliseconds: Int64,
+    intervalSeconds: Double,
+    node: NodeStats,
+    routes: [RouteStats]
+  ) {
+    self.schema = schema
+    self.timeMilliseconds = timeMilliseconds
+    self.intervalSeconds = intervalSeconds
+    self.node = node
+    self.routes = routes
+  }
+}
+
+/// A node: its identity, live tasks, memory and CPU.
+public struct NodeStats: Sendable, Hashable, Codable {
+  /// The service it serves as.
+  public var service: String
+  /// Its cluster.
+  public var cluster: String
+  /// Its instance id.
+  public var instance: String
+  /// Where it serves RPC (`host:port`), if it does.
+  public var address: String?
+  /// Tasks running now (calls on both sides and tracked background work).
+  public var tasks: Int
+  /// The most tasks that ran at once since start.
+  public var tasksPeak: Int
+  /// Resident memory.
+  public var rssBytes: Int
+  /// CPU over the last interval; 100 is one core.
+  public var cpuPercent: Double
+  /// Whether the node answered (always true in its own snapshot; readers set false).
+  public var up: Bool
+
+  /// Creates node stats.
+  public init(
+    service: String,
+    cluster: String,
+    instance: String,
+    address: String?,
+    tasks: Int,
+    tasksPeak: Int,
+    rssBytes: Int,
+    cpuPercent: Double,
+    up: Bool = true
+  ) {
+    self.service = service
+    self.cluster = cluster
+    self.instance = instance
+    self.address = address
+    self.tasks = tasks
+    self.tasksPeak = tasksPeak
+    self.rssBytes = rssBytes
+    self.cpuPercent = cpuPercent
+    self.up = up
+  }
+}
+
+/// One route on one side of a node.
+public struct RouteStats: Sendable, Hashable, Codable {
+  /// `client` (this node called) or `server` (this node served).
+  public var side: MetricsMiddleware.Side
+  /// The five-tuple.
+  public var from: String
+  /// The caller's cluster.
+  public var fromCluster: String
+  /// The callee.
+  public var to: String
+  /// The callee's cluster.
+  public var toCluster: String
+  /// The method.
+  public var method: String
+  /// Calls started since start.
+  public var requests: Int64
+  /// Calls answered since start.
+  public var successes: Int64
+  /// Calls failed since start, by kind.
+  public var errors: [String: Int64]
+  /// Calls per second started over the last interval.
+  public var qps: Double
+  /// Latencies of the calls that ended in the last interval, in milliseconds.
+  public var latencyMilliseconds: Latency
+  /// Calls running now.
+  public var inflight: Int64
+  /// The route's breaker state (`closed`, `open`, `half_open`), where the node knows it.
+  public var breaker: String?
+  /// Whether the route is degraded, where the node knows it.
+  public var degraded: Bool?
+  /// The traffic split in force across the callee's clusters, where the node knows it.
+  public var traffic: [String: Int]?
+
+  /// Percentiles and maximum.
+  public struct Latency: Sendable, Hashable, Codable {
+    /// Median.
+    public var p50: Double
+    /// 90th percentile.
+    public var p90: Double
+    /// 99th percentile.
+    public var p99: Double
+    /// 99.9th percentile.
+    public var p999: Double
+    /// Longest.
+    public var max: Double
+
+    /// Creates latencies.
+    public init(p50: Double, p90: Double, p99: Double, p999: Double, max: Double) {
+      self.p50 = p50
+      self.p90 = p90
+      self.p99 = p99
+      self.p999 = p999
+      self.max = max
+    }
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case side, from, fromCluster, to, toCluster, method, requests, successes, errors, qps
+    case latencyMilliseconds = "latency_ms"
+    case inflight, breaker, degraded, traffic
+  }
+
+  /// The route's five-tuple.
+  public var route: FiveTuple? {
+    try? FiveTuple(path: "/\(from)/\(fromCluster)/\(to)/\(toCluster)/\(method)")
+  }
+}
+
+/// The governance state of a route, as the node holding it sees it.
+public struct RouteGovernance: Sendable, Hashable {
+  /// The breaker state's name.
+  public var breaker: String?
+  /// Whether the route is degraded.
+  public var degraded: Bool?
+  /// The traffic split in force.
+  public var traffic: [String: Int]?
+
+  /// Creates a governance view.
+  public init(breaker: String? = nil, degraded: Bool? = nil, traffic: [String: Int]? = nil) {
+    self.breaker = breaker
+    self.degraded = degraded
+    self.traffic = traffic
+  }
+}

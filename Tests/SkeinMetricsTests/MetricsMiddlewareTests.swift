@@ -1,0 +1,200 @@
+import CoreMetrics
+import Foundation
+import SkeinDemoIDL
+import SkeinMetrics
+import SkeinRPC
+import Testing
+
+/// Answers `Visit` after a fixed delay; names starting with "fail" throw.
+private struct FixedLatencyHandler: ExampleService {
+  var delay: Duration
+
+  func visit(req: ExampleRequest) async throws -> ExampleResponse {
+    try await Task.sleep(for: delay)
+    if req.name.hasPrefix("fail") { throw HandlerFailure() }
+    return ExampleResponse(resp: "hello, " + req.name)
+  }
+
+  struct HandlerFailure: Error {}
+}
+
+@Suite("Metrics middleware on a real server and client", .timeLimit(.minutes(1)))
+struct MetricsMiddlewareTests {
+  /// Runs `calls` calls (the first `failures` fail) from gateway/c2 to example/c1 through a
+  /// real server and client, both with the metrics middleware, all reporting to `aggregator`.
+  private func driveKnownTraffic(
+    calls: Int,
+    failures: Int,
+    aggregator: MetricsAggregator,
+    gauge: TaskGauge
+  ) async throws -> InstanceAddress {
+    let example = try ServiceName("example")
+    let server = try await RPCServer.bind(
+      ExampleServiceProcessor(FixedLatencyHandler(delay: .milliseconds(20))),
+      configuration: .init(
+        port: 0,
+        identity: ServiceIdentity(name: example, cluster: try Cluster("c1"))
+      ),
+      middleware: [MetricsMiddleware(side: .server, factory: aggregator, tasks: gauge)]
+    )
+    let serving = Task { try await server.run() }
+    let client = RPCClient(
+      configuration: .init(
+        caller: ServiceIdentity(name: try ServiceName("gateway"), cluster: try Cluster("c2")),
+        target: ServiceIdentity(name: example, cluster: try Cluster("c1")),
+        instances: [server.localAddress]
+      ),
+      middleware: [MetricsMiddleware(side: .client, factory: aggregator, tasks: gauge)]
+    )
+    let service = ExampleServiceClient(client)
+    await withTaskGroup(of: Void.self) { group in
+      for i in 0..<calls {
+        group.addTask {
+          _ = try? await service.visit(
+            req: ExampleRequest(name: i < failures ? "fail\(i)" : "n\(i)")
+          )
+        }
+      }
+    }
+    await client.shutdown()
+    serving.cancel()
+    return server.localAddress
+  }
+
+  @Test("N calls with K errors are counted exactly on both sides; percentiles match the delay")
+  func countsKnownTraffic() async throws {
+    let aggregator = MetricsAggregator()
+    let gauge = TaskGauge()
+    let (calls, failures) = (60, 7)
+    _ = try await driveKnownTraffic(
+      calls: calls,
+      failures: failures,
+      aggregator: aggregator,
+      gauge: gauge
+    )
+    #expect(gauge.live == 0)
+    #expect(gauge.peak >= 2, "calls ran concurrently on both sides")
+
+    let reading = aggregator.collect()
+    let route = try FiveTuple(path: "/gateway/c2/example/c1/Visit")
+    for side in MetricsMiddleware.Side.allCases {
+      func counter(_ label: String, _ extra: [(String, String)] = []) -> Int64? {
+        reading.counters.first { key, _ in
+          key.label == label
+            && RouteDimensions.route(of: key).map { $0 == side && $1 == route } == true
+            && extra.allSatisfy { key[$0.0] == $0.1 }
+        }?.value
+      }
+      #expect(counter(MetricsMiddleware.Label.requests) == Int64(calls), "\(side)")
+      #expect(counter(MetricsMiddleware.Label.successes) == Int64(calls - failures), "\(side)")
+      #expect(
+        counter(MetricsMiddleware.Label.errors, [(RouteDimensions.kind, "remote")])
+          == Int64(failures),
+        "\(side): a handler's error is a remote exception"
+      )
+      let latency = try #require(
+        reading.latencies.first { key, _ in
+          key.label == MetricsMiddleware.Label.duration
+            && RouteDimensions.route(of: key).map { $0 == side && $1 == route } == true
+        }?.value
+      )
+      #expect(latency.count == calls)
+      // Every call slept 20 ms: no percentile can be below that (within 1% precision), and
+      // on loopback the median is not far above it.
+      #expect(latency.p50 >= 20 * 0.99 && latency.p50 < 60, "\(side) p50 \(latency.p50)")
+      #expect(
+        latency.max >= latency.p999 && latency.p999 >= latency.p99 && latency.p99 >= latency.p90
+      )
+    }
+    // Timers restart per interval; counters count since start.
+    let next = aggregator.collect()
+    #expect(next.latencies.values.allSatisfy { $0.count == 0 })
+    #expect(next.counters.values.reduce(0, +) == reading.counters.values.reduce(0, +))
+  }
+
+  @Test("a snapshot carries the route's counts, QPS, latencies and the node's tasks, as JSON")
+  func snapshot() async throws {
+    let aggregator = MetricsAggregator()
+    let gauge = TaskGauge()
+    let snapshotter = Snapshotter(
+      identity: .init(service: "gateway", cluster: "c2", instance: "g1", address: nil),
+      aggregator: aggregator,
+      tasks: gauge,
+      governance: { route, side in
+        side == .client
+          ? RouteGovernance(breaker: "closed", degraded: false, traffic: ["c1": 100]) : nil
+      }
+    )
+    _ = try await driveKnownTraffic(calls: 40, failures: 4, aggregator: aggregator, gauge: gauge)
+    let snapshot = snapshotter.take()
+    #expect(snapshot.schema == NodeSnapshot.currentSchema)
+    #expect(snapshot.node.tasks == 0 && snapshot.node.tasksPeak >= 2)
+    #expect(snapshot.node.rssBytes > 1_000_000)
+    #expect(snapshot.routes.map(\.side) == [.client, .server])
+    for stats in snapshot.routes {
+      #expect(stats.route == (try FiveTuple(path: "/gateway/c2/example/c1/Visit")))
+      #expect(stats.requests == 40 && stats.successes == 36 && stats.errors == ["remote": 4])
+      #expect(stats.inflight == 0)
+      #expect(stats.qps > 0)
+      #expect(stats.latencyMilliseconds.p50 >= 19.8)
+    }
+    #expect(snapshot.routes[0].breaker == "closed" && snapshot.routes[0].traffic == ["c1": 100])
+    #expect(snapshot.routes[1].breaker == nil)
+
+    let json =
+      try JSONSerialization.jsonObject(with: JSONEncoder().encode(snapshot)) as? [String: Any]
+    let route = try #require((json?["routes"] as? [[String: Any]])?.first)
+    for key in [
+      "from", "fromCluster", "to", "toCluster", "method", "requests", "successes", "errors", "qps",
+      "latency_ms", "inflight", "breaker", "degraded", "traffic",
+    ] {
+      #expect(route[key] != nil, "route JSON has \(key)")
+    }
+    #expect(
+      Set((route["latency_ms"] as? [String: Any])?.keys ?? [:].keys) == [
+        "p50", "p90", "p99", "p999", "max",
+      ]
+    )
+    let node = try #require(json?["node"] as? [String: Any])
+    for key in [
+      "service", "cluster", "instance", "tasks", "tasksPeak", "rssBytes", "cpuPercent", "up",
+    ] {
+      #expect(node[key] != nil, "node JSON has \(key)")
+    }
+    // The next interval has no new calls: QPS 0, latencies empty, counts kept.
+    let quiet = snapshotter.take()
+    #expect(
+      quiet.routes.allSatisfy {
+        $0.qps == 0 && $0.latencyMilliseconds.max == 0 && $0.requests == 40
+      }
+    )
+  }
+
+  @Test("the same label and dimensions are one metric; a kind clash is not a crash")
+  func sharedMetrics() {
+    let aggregator = MetricsAggregator()
+    let a = Counter(label: "x", dimensions: [("k", "v")], factory: aggregator)
+    let b = Counter(label: "x", dimensions: [("k", "v")], factory: aggregator)
+    a.increment(by: 2)
+    b.increment(by: 3)
+    let clash = CoreMetrics.Timer(label: "x", dimensions: [("k", "v")], factory: aggregator)
+    clash.recordNanoseconds(1000)
+    let reading = aggregator.collect()
+    #expect(reading.counters[MetricKey("x", [("k", "v")])] == 5)
+    #expect(reading.latencies.isEmpty)
+  }
+
+  @Test("latencies beyond the histogram's range count as its highest value")
+  func clampsLongLatencies() {
+    let aggregator = MetricsAggregator(configuration: .init(highestLatency: .seconds(1)))
+    let timer = CoreMetrics.Timer(label: "t", factory: aggregator)
+    timer.recordNanoseconds(5_000_000_000)
+    timer.recordNanoseconds(-1)
+    let summary = aggregator.collect().latencies[MetricKey("t", [])]
+    #expect(summary?.count == 2)
+    #expect(
+      summary.map { $0.max >= 999 && $0.max <= 1011 } == true,
+      "\(String(describing: summary))"
+    )
+  }
+}
