@@ -54,10 +54,22 @@ let package = Package(
       ],
       swiftSettings: strictSettings
     ),
+    // The small HTTP/1.1 server of the embedded config store and the nodes' admin endpoints.
+    .target(
+      name: "SkeinHTTP",
+      dependencies: [
+        "SkeinRPC",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ],
+      swiftSettings: strictSettings
+    ),
     // Governance: the config store (memory and etcd), registry, balancers, breakers, switches.
     .target(
       name: "SkeinGovernance",
       dependencies: [
+        "SkeinHTTP",
         "SkeinRPC",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -3,6 +3,7 @@ public import NIOCore
 import NIOHTTP1
 public import NIOPosix
 public import ServiceLifecycle
+import SkeinHTTP
 public import SkeinRPC
 import Synchronization
 
@@ -63,14 +64,10 @@ public final class ConfigStoreServer: Service, Sendable {
   public let store: MemoryConfigStore
   /// The configuration the server was bound with.
   public let configuration: Configuration
+  private let http: HTTPServer
+
   /// The address the server listens on (with the real port when 0 was asked for).
-  public let localAddress: InstanceAddress
-
-  typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
-
-  private let listener: NIOAsyncChannel<Connection, Never>
-  private let openWatches = Atomic<Int>(0)
-  private let openConnections = Atomic<Int>(0)
+  public var localAddress: InstanceAddress { http.localAddress }
 
   /// `memory://HOST:PORT`: what other processes pass as `--registry`.
   public var url: ConfigStoreURL { ConfigStoreURL(kind: .memory, address: localAddress) }
@@ -87,43 +84,24 @@ public final class ConfigStoreServer: Service, Sendable {
     configuration: Configuration = Configuration(),
     group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
   ) async throws -> ConfigStoreServer {
-    let listener = try await ServerBootstrap(group: group)
-      .serverChannelOption(.backlog, value: 256)
-      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-      .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-      .bind(host: configuration.host, port: configuration.port) { channel in
-        channel.eventLoop.makeCompletedFuture {
-          // No pipelining assistance: each connection's requests are answered one after the
-          // other by `serve`, and a watch must keep reading so it notices the client leave.
-          try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-            withPipeliningAssistance: false,
-            withErrorHandling: true
-          )
-          return try Connection(wrappingChannelSynchronously: channel)
-        }
-      }
-    let address = listener.channel.localAddress
-    return ConfigStoreServer(
-      store: store,
-      configuration: configuration,
-      localAddress: InstanceAddress(
-        host: address?.ipAddress ?? configuration.host,
-        port: address?.port ?? configuration.port
+    let endpoints = StoreEndpoints(store: store, configuration: configuration)
+    let http = try await HTTPServer.bind(
+      configuration: .init(
+        host: configuration.host,
+        port: configuration.port,
+        maxRequestBodySize: configuration.maxRequestBodySize,
+        maxConnections: configuration.maxConnections
       ),
-      listener: listener
+      group: group,
+      handler: endpoints.answer
     )
+    return ConfigStoreServer(store: store, configuration: configuration, http: http)
   }
 
-  private init(
-    store: MemoryConfigStore,
-    configuration: Configuration,
-    localAddress: InstanceAddress,
-    listener: NIOAsyncChannel<Connection, Never>
-  ) {
+  private init(store: MemoryConfigStore, configuration: Configuration, http: HTTPServer) {
     self.store = store
     self.configuration = configuration
-    self.localAddress = localAddress
-    self.listener = listener
+    self.http = http
   }
 
   /// Serves, and expires the store's leases, until the task is cancelled or a graceful
@@ -131,142 +109,30 @@ public final class ConfigStoreServer: Service, Sendable {
   /// and their clients reconnect elsewhere or list again).
   public func run() async throws {
     do {
-      try await serveUntilCancelled()
+      try await cancelWhenGracefulShutdown {
+        try await withThrowingDiscardingTaskGroup { group in
+          group.addTask {
+            await self.store.runExpiry(every: self.configuration.leaseExpiryInterval)
+          }
+          defer { group.cancelAll() }
+          try await self.http.run()
+        }
+      }
     } catch is CancellationError {
       // Cancellation (or a graceful shutdown) is how the server is meant to stop.
     }
   }
+}
 
-  private func serveUntilCancelled() async throws {
-    try await cancelWhenGracefulShutdown {
-      try await withThrowingDiscardingTaskGroup { group in
-        group.addTask { await self.store.runExpiry(every: self.configuration.leaseExpiryInterval) }
-        defer { group.cancelAll() }
-        try await self.listener.executeThenClose { connections in
-          for try await connection in connections {
-            guard self.admitConnection() else {
-              connection.channel.close(promise: nil)
-              continue
-            }
-            group.addTask {
-              defer { self.openConnections.subtract(1, ordering: .relaxed) }
-              await self.serve(connection)
-            }
-          }
-        }
-      }
-    }
-  }
+/// The etcd endpoints of the served store: the HTTP server's handler.
+private final class StoreEndpoints: Sendable {
+  let store: MemoryConfigStore
+  let configuration: ConfigStoreServer.Configuration
+  private let openWatches = Atomic<Int>(0)
 
-  private func admitConnection() -> Bool {
-    Self.admit(counting: openConnections, limit: configuration.maxConnections)
-  }
-
-  /// Counts one more of something limited, unless the limit is reached.
-  private static func admit(counting open: borrowing Atomic<Int>, limit: Int) -> Bool {
-    guard open.add(1, ordering: .relaxed).newValue > limit else { return true }
-    open.subtract(1, ordering: .relaxed)
-    return false
-  }
-
-  // MARK: Connections
-
-  /// Answers one connection's requests in order until it closes; a watch keeps the connection
-  /// for as long as it runs.
-  private func serve(_ connection: Connection) async {
-    do {
-      try await connection.executeThenClose { inbound, outbound in
-        var parts = inbound.makeAsyncIterator()
-        var reader = RequestReader(maxBodySize: configuration.maxRequestBodySize)
-        while let part = try await parts.next() {
-          guard let request = reader.read(part) else { continue }
-          switch await answer(request) {
-          case .unary(let reply):
-            try await write(reply, to: outbound, keepAlive: request.head.isKeepAlive)
-            if !request.head.isKeepAlive { return }
-          case .watch(let watch):
-            defer { openWatches.subtract(1, ordering: .relaxed) }
-            try await stream(watch, on: connection.channel, to: outbound, draining: &parts)
-            return
-          }
-        }
-      }
-    } catch {
-      // The client went away or sent something HTTP cannot parse (the error handler already
-      // answered 400); either way only this connection ends.
-    }
-  }
-
-  private func write(
-    _ reply: Reply,
-    to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
-    keepAlive: Bool
-  ) async throws {
-    var headers = HTTPHeaders()
-    headers.add(name: "Content-Type", value: "application/json")
-    headers.add(name: "Content-Length", value: String(reply.body.count))
-    if !keepAlive { headers.add(name: "Connection", value: "close") }
-    try await outbound.write(
-      contentsOf: [
-        .head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers)),
-        .body(.byteBuffer(ByteBuffer(bytes: reply.body))),
-        .end(nil),
-      ]
-    )
-  }
-
-  /// Streams a watch, one JSON object per line, until the client leaves (the rest of the
-  /// connection's input is read so its end is noticed), the server stops, or the watch cannot
-  /// go on (history compacted), which ends the response and closes the connection.
-  private func stream(
-    _ watch: Watch,
-    on channel: any Channel,
-    to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
-    draining parts: inout NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator
-  ) async throws {
-    try await withThrowingDiscardingTaskGroup { group in
-      group.addTask {
-        do {
-          var headers = HTTPHeaders()
-          headers.add(name: "Content-Type", value: "application/json")
-          try await outbound.write(
-            .head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))
-          )
-          try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: watch.created))))
-          do {
-            for try await change in watch.changes where change.revision >= watch.from {
-              try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: Self.line(change)))))
-            }
-          } catch let error as ConfigStoreError where error.code == .compacted {
-            try await outbound.write(
-              .body(.byteBuffer(ByteBuffer(bytes: self.canceledLine(error))))
-            )
-          }
-          try await outbound.write(.end(nil))
-        } catch {
-          // The client is gone; closing below ends the drain.
-        }
-        channel.close(promise: nil)
-      }
-      // Nothing more is expected from a watching client; its end (or the channel's close)
-      // ends the watch.
-      while try await parts.next() != nil {}
-      group.cancelAll()
-    }
-  }
-
-  // MARK: Requests
-
-  /// What to send back for one request.
-  private enum Answer {
-    case unary(Reply)
-    case watch(Watch)
-  }
-
-  /// A complete answer: status and JSON body.
-  struct Reply {
-    var status: HTTPResponseStatus
-    var body: Data
+  init(store: MemoryConfigStore, configuration: ConfigStoreServer.Configuration) {
+    self.store = store
+    self.configuration = configuration
   }
 
   /// A watch to stream: its first line and the store's changes from `from` on.
@@ -276,38 +142,74 @@ public final class ConfigStoreServer: Service, Sendable {
     var from: ConfigRevision
   }
 
-  private func answer(_ request: Request) async -> Answer {
-    let path = request.head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
+  /// Answers one request; a refusal is etcd's JSON error body with its HTTP status.
+  @Sendable
+  func answer(_ request: HTTPRequest) async -> HTTPResponse {
     do {
-      if let failure = request.failure { throw failure }
-      if request.head.method == .GET && path == "/health" {
-        return .unary(Reply(status: .ok, body: Data(#"{"health":"true"}"#.utf8)))
-      }
-      guard Self.endpoints.contains(path) else {
-        throw RequestFailure(
-          .notFound,
-          code: EtcdError.Code.unimplemented,
-          "the embedded store does not serve \(path); it serves \(Self.endpoints.sorted().joined(separator: ", "))"
-        )
-      }
-      guard request.head.method == .POST else {
-        throw RequestFailure(
-          .methodNotAllowed,
-          code: EtcdError.Code.unimplemented,
-          "\(path) takes POST, not \(request.head.method.rawValue)"
-        )
-      }
-      if path == "/v3/watch" { return .watch(try beginWatch(request.body)) }
-      return .unary(Reply(status: .ok, body: try await unary(path, request.body)))
+      return try await answerOrThrow(request)
     } catch let failure as RequestFailure {
-      return .unary(failure.reply)
+      return failure.response
     } catch let error as ConfigStoreError {
-      return .unary(RequestFailure(error).reply)
+      return RequestFailure(error).response
     } catch {
-      return .unary(
-        RequestFailure(.internalServerError, code: 13, "the embedded store failed: \(error)").reply
+      return RequestFailure(.internalServerError, code: 13, "the embedded store failed: \(error)")
+        .response
+    }
+  }
+
+  /// Streams a watch, one JSON object per line, until the client leaves or the server stops,
+  /// or until the watch cannot go on (history compacted), which ends the response.
+  private func stream(_ watch: Watch) -> HTTPResponse {
+    HTTPResponse(
+      contentType: "application/json",
+      body: .stream { writer in
+        defer { self.openWatches.subtract(1, ordering: .relaxed) }
+        try await writer.write(watch.created)
+        do {
+          for try await change in watch.changes where change.revision >= watch.from {
+            try await writer.write(Self.line(change))
+          }
+        } catch let error as ConfigStoreError where error.code == .compacted {
+          try await writer.write(self.canceledLine(error))
+        }
+      }
+    )
+  }
+
+  // MARK: Requests
+
+  private func answerOrThrow(_ request: HTTPRequest) async throws -> HTTPResponse {
+    let path = request.path
+    if request.bodyTooLarge {
+      throw RequestFailure(
+        .badRequest,
+        code: EtcdError.Code.invalidArgument,
+        "the request body is larger than \(configuration.maxRequestBodySize) bytes (maxRequestBodySize)"
       )
     }
+    if request.method == .GET && path == "/health" {
+      return Self.json(Data(#"{"health":"true"}"#.utf8))
+    }
+    guard Self.endpoints.contains(path) else {
+      throw RequestFailure(
+        .notFound,
+        code: EtcdError.Code.unimplemented,
+        "the embedded store does not serve \(path); it serves \(Self.endpoints.sorted().joined(separator: ", "))"
+      )
+    }
+    guard request.method == .POST else {
+      throw RequestFailure(
+        .methodNotAllowed,
+        code: EtcdError.Code.unimplemented,
+        "\(path) takes POST, not \(request.method.rawValue)"
+      )
+    }
+    if path == "/v3/watch" { return stream(try beginWatch(request.body)) }
+    return Self.json(try await unary(path, request.body))
+  }
+
+  static func json(_ body: Data, status: HTTPResponseStatus = .ok) -> HTTPResponse {
+    HTTPResponse(status: status, contentType: "application/json", body)
   }
 
   private static let endpoints: Set<String> = [
@@ -428,7 +330,7 @@ public final class ConfigStoreServer: Service, Sendable {
       )
     }
     let watched = start == [0] ? "" : prefix
-    guard Self.admit(counting: openWatches, limit: configuration.maxConcurrentWatches) else {
+    guard HTTPServer.admit(counting: openWatches, limit: configuration.maxConcurrentWatches) else {
       throw RequestFailure(
         .tooManyRequests,
         code: EtcdError.Code.resourceExhausted,
@@ -543,60 +445,6 @@ public final class ConfigStoreServer: Service, Sendable {
   }
 }
 
-// MARK: - Reading requests
-
-/// One request as read off a connection: its head, its body, and why it cannot be served if
-/// reading it already said so (a body over the limit).
-struct Request {
-  var head: HTTPRequestHead
-  var body: Data
-  var failure: RequestFailure?
-}
-
-/// Puts a request together from its parts. A body over the limit is not kept: the rest of it
-/// is read and dropped, so the connection stays usable and the client reads the 400.
-struct RequestReader {
-  let maxBodySize: Int
-  private var head: HTTPRequestHead?
-  private var body = Data()
-  private var tooLarge = false
-
-  init(maxBodySize: Int) { self.maxBodySize = maxBodySize }
-
-  /// Takes one part; returns the request when its end arrived.
-  mutating func read(_ part: HTTPServerRequestPart) -> Request? {
-    switch part {
-    case .head(let head):
-      self.head = head
-      body = Data()
-      let declared = head.headers.first(name: "Content-Length").flatMap(Int.init) ?? 0
-      tooLarge = declared > maxBodySize
-      return nil
-    case .body(let chunk):
-      guard !tooLarge else { return nil }
-      if body.count + chunk.readableBytes > maxBodySize {
-        tooLarge = true
-        body = Data()
-      } else {
-        body.append(contentsOf: chunk.readableBytesView)
-      }
-      return nil
-    case .end:
-      guard let head else { return nil }
-      self.head = nil
-      let failure =
-        tooLarge
-        ? RequestFailure(
-          .badRequest,
-          code: EtcdError.Code.invalidArgument,
-          "the request body is larger than \(maxBodySize) bytes (maxRequestBodySize)"
-        ) : nil
-      defer { body = Data() }
-      return Request(head: head, body: body, failure: failure)
-    }
-  }
-}
-
 /// A request the server refuses, with the HTTP status and etcd's error body.
 struct RequestFailure: Error {
   var status: HTTPResponseStatus
@@ -618,8 +466,8 @@ struct RequestFailure: Error {
     }
   }
 
-  var reply: ConfigStoreServer.Reply {
+  var response: HTTPResponse {
     let body = (try? EtcdEncoding.json(error)) ?? Data(#"{"error":"unencodable"}"#.utf8)
-    return ConfigStoreServer.Reply(status: status, body: body)
+    return StoreEndpoints.json(body, status: status)
   }
 }
