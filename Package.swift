@@ -72,6 +72,7 @@ let package = Package(
         "SkeinHTTP",
         "SkeinRPC",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
       ],
       swiftSettings: strictSettings
@@ -81,7 +82,11 @@ let package = Package(
     .target(
       name: "SkeinMetrics",
       dependencies: [
+        "SkeinHTTP",
         "SkeinRPC",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "CoreMetrics", package: "swift-metrics"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),
       ],
@@ -191,7 +196,10 @@ let package = Package(
         "SkeinMetrics",
         "SkeinRPC",
         "SkeinDemoIDL",
+        "SkeinTestSupport",
         .product(name: "CoreMetrics", package: "swift-metrics"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
       ],
       swiftSettings: strictSettings
     ),

@@ -1,0 +1,188 @@
+import Foundation
+public import NIOCore
+import NIOHTTP1
+public import NIOPosix
+import SkeinHTTP
+public import SkeinRPC
+import Synchronization
+
+/// A node's admin endpoint, on loopback by default:
+///
+/// - `GET /metrics`: Prometheus text of the last interval's snapshot;
+/// - `GET /snapshot`: the last ``NodeSnapshot`` as JSON;
+/// - `GET /stream`: one snapshot per line (newline-delimited JSON) every interval, until the
+///   client leaves.
+///
+/// The endpoint takes one snapshot per ``Configuration/interval`` (each restarts the latency
+/// histograms, so there is one ticker however many readers there are) and hands it to every
+/// reader. A reader that falls behind skips to the newest snapshots: counts are cumulative, so
+/// a skipped line loses one interval's latencies, never a call.
+public final class AdminServer: Sendable {
+  /// Where the endpoint listens and how often it snapshots.
+  public struct Configuration: Sendable {
+    /// The default interval: 1 s.
+    public static let defaultInterval = Duration.seconds(1)
+    /// The shortest interval allowed: 100 ms.
+    public static let minimumInterval = Duration.milliseconds(100)
+    /// Snapshots kept for a slow stream reader before older ones are skipped.
+    public static let defaultStreamBuffer = 8
+
+    /// The address to listen on; loopback by default.
+    public var host: String
+    /// The port; 0 picks a free one.
+    public var port: Int
+    /// Time between snapshots, at least ``minimumInterval``.
+    public var interval: Duration
+    /// Snapshots buffered per stream reader.
+    public var streamBuffer: Int
+
+    /// Creates a configuration.
+    public init(
+      host: String = "127.0.0.1",
+      port: Int = 0,
+      interval: Duration = Configuration.defaultInterval,
+      streamBuffer: Int = Configuration.defaultStreamBuffer
+    ) {
+      self.host = host
+      self.port = port
+      self.interval = max(interval, Self.minimumInterval)
+      self.streamBuffer = max(1, streamBuffer)
+    }
+  }
+
+  /// The configuration.
+  public let configuration: Configuration
+  /// The snapshotter the endpoint ticks.
+  public let snapshotter: Snapshotter
+  private let http: HTTPServer
+  private let readers: Readers
+
+  /// The address the endpoint listens on.
+  public var localAddress: InstanceAddress { http.localAddress }
+
+  /// Binds the endpoint; call ``run()`` to serve and tick.
+  ///
+  /// - Throws: The bind error.
+  public static func bind(
+    snapshotter: Snapshotter,
+    configuration: Configuration = Configuration(),
+    group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+  ) async throws -> AdminServer {
+    let readers = Readers()
+    let http = try await HTTPServer.bind(
+      configuration: .init(
+        host: configuration.host,
+        port: configuration.port,
+        maxRequestBodySize: 0
+      ),
+      group: group
+    ) { request in
+      Self.answer(request, snapshotter: snapshotter, readers: readers, configuration: configuration)
+    }
+    return AdminServer(
+      configuration: configuration,
+      snapshotter: snapshotter,
+      http: http,
+      readers: readers
+    )
+  }
+
+  private init(
+    configuration: Configuration,
+    snapshotter: Snapshotter,
+    http: HTTPServer,
+    readers: Readers
+  ) {
+    self.configuration = configuration
+    self.snapshotter = snapshotter
+    self.http = http
+    self.readers = readers
+  }
+
+  /// Serves and takes a snapshot per interval until cancelled.
+  public func run() async throws {
+    try await withThrowingDiscardingTaskGroup { group in
+      group.addTask {
+        while !Task.isCancelled {
+          try await Task.sleep(for: self.configuration.interval)
+          let snapshot = self.snapshotter.take()
+          if let line = try? Self.line(snapshot) { self.readers.publish(line) }
+        }
+      }
+      defer { group.cancelAll() }
+      try await http.run()
+    }
+  }
+
+  private static func answer(
+    _ request: HTTPRequest,
+    snapshotter: Snapshotter,
+    readers: Readers,
+    configuration: Configuration
+  ) -> HTTPResponse {
+    guard request.method == .GET else {
+      return text("\(request.path) takes GET\n", status: .methodNotAllowed)
+    }
+    switch request.path {
+    case "/metrics":
+      let snapshot = snapshotter.last ?? snapshotter.take()
+      return HTTPResponse(
+        contentType: "text/plain; version=0.0.4; charset=utf-8",
+        Data(PrometheusText.render(snapshot).utf8)
+      )
+    case "/snapshot":
+      let snapshot = snapshotter.last ?? snapshotter.take()
+      return HTTPResponse(contentType: "application/json", (try? line(snapshot)) ?? Data())
+    case "/stream":
+      let lines = readers.subscribe(buffer: configuration.streamBuffer)
+      return HTTPResponse(
+        contentType: "application/x-ndjson",
+        body: .stream { writer in
+          // The last snapshot first, so a reader sees figures at once.
+          if let last = snapshotter.last, let line = try? line(last) {
+            try await writer.write(line)
+          }
+          for await line in lines { try await writer.write(line) }
+        }
+      )
+    default:
+      return text(
+        "no \(request.path): the admin endpoint serves /metrics, /snapshot and /stream\n",
+        status: .notFound
+      )
+    }
+  }
+
+  private static func text(_ message: String, status: HTTPResponseStatus) -> HTTPResponse {
+    HTTPResponse(status: status, contentType: "text/plain; charset=utf-8", Data(message.utf8))
+  }
+
+  static func line(_ snapshot: NodeSnapshot) throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return try encoder.encode(snapshot) + Data("\n".utf8)
+  }
+
+  /// The stream readers, each with its own bounded buffer.
+  private final class Readers: Sendable {
+    private let continuations = Mutex<[Int: AsyncStream<Data>.Continuation]>([:])
+    private let nextID = Atomic<Int>(0)
+
+    func subscribe(buffer: Int) -> AsyncStream<Data> {
+      let id = nextID.add(1, ordering: .relaxed).newValue
+      let (stream, continuation) = AsyncStream.makeStream(
+        of: Data.self,
+        bufferingPolicy: .bufferingNewest(buffer)
+      )
+      continuation.onTermination = { [weak self] _ in
+        _ = self?.continuations.withLock { $0.removeValue(forKey: id) }
+      }
+      continuations.withLock { $0[id] = continuation }
+      return stream
+    }
+
+    func publish(_ line: Data) {
+      for continuation in continuations.withLock({ Array($0.values) }) { continuation.yield(line) }
+    }
+  }
+}
