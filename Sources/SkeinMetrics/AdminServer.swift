@@ -2,6 +2,7 @@ import Foundation
 public import NIOCore
 import NIOHTTP1
 public import NIOPosix
+public import ServiceLifecycle
 import SkeinHTTP
 public import SkeinRPC
 import Synchronization
@@ -17,7 +18,7 @@ import Synchronization
 /// histograms, so there is one ticker however many readers there are) and hands it to every
 /// reader. A reader that falls behind skips to the newest snapshots: counts are cumulative, so
 /// a skipped line loses one interval's latencies, never a call.
-public final class AdminServer: Sendable {
+public final class AdminServer: Service, Sendable {
   /// Where the endpoint listens and how often it snapshots.
   public struct Configuration: Sendable {
     /// The default interval: 1 s.
@@ -99,8 +100,12 @@ public final class AdminServer: Sendable {
     self.readers = readers
   }
 
-  /// Serves and takes a snapshot per interval until cancelled.
+  /// Serves and takes a snapshot per interval until cancelled or a graceful shutdown begins.
   public func run() async throws {
+    try? await cancelWhenGracefulShutdown { try await self.serve() }
+  }
+
+  private func serve() async throws {
     try await withThrowingDiscardingTaskGroup { group in
       group.addTask {
         while !Task.isCancelled {

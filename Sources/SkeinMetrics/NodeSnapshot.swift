@@ -146,6 +146,41 @@ public struct RouteStats: Sendable, Hashable, Codable {
     }
   }
 
+  /// Creates route stats.
+  public init(
+    side: MetricsMiddleware.Side,
+    from: String,
+    fromCluster: String,
+    to: String,
+    toCluster: String,
+    method: String,
+    requests: Int64,
+    successes: Int64,
+    errors: [String: Int64],
+    qps: Double,
+    latencyMilliseconds: Latency,
+    inflight: Int64,
+    breaker: String? = nil,
+    degraded: Bool? = nil,
+    traffic: [String: Int]? = nil
+  ) {
+    self.side = side
+    self.from = from
+    self.fromCluster = fromCluster
+    self.to = to
+    self.toCluster = toCluster
+    self.method = method
+    self.requests = requests
+    self.successes = successes
+    self.errors = errors
+    self.qps = qps
+    self.latencyMilliseconds = latencyMilliseconds
+    self.inflight = inflight
+    self.breaker = breaker
+    self.degraded = degraded
+    self.traffic = traffic
+  }
+
   enum CodingKeys: String, CodingKey {
     case side, from, fromCluster, to, toCluster, method, requests, successes, errors, qps
     case latencyMilliseconds = "latency_ms"

@@ -9,8 +9,8 @@ struct Skein: AsyncParsableCommand {
     abstract:
       "A Thrift RPC framework for Swift and the dashboard that steers a mesh built with it.",
     subcommands: [
-      DemoCommand.self, ControlCommand.self, StoreCommand.self, ExampleCommand.self,
-      GenerateCommand.self, MeshCommand.self,
+      DemoCommand.self, StatsCommand.self, ControlCommand.self, StoreCommand.self,
+      ExampleCommand.self, MeshCommand.self, GenerateCommand.self,
     ]
   )
 }

@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import SkeinDemoIDL
 import SkeinExample
+import SkeinMetrics
 import SkeinRPC
 import UnixSignals
 
@@ -24,8 +25,12 @@ struct ExampleCommand: AsyncParsableCommand {
         BaseResp.Extra["log_id"]. On SIGINT or SIGTERM the server stops accepting and lets \
         calls in flight finish before it exits.
 
-        Example:
+        With --admin-port the server also measures every call and serves its figures on an \
+        admin endpoint (GET /metrics, /snapshot, /stream; read them with `skein stats`).
+
+        Examples:
           skein example serve --port 9090
+          skein example serve --port 9090 --admin-port 9091
         """
     )
 
@@ -44,8 +49,14 @@ struct ExampleCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds each call waits before it answers (simulated work).")
     var delayMs = 0
 
+    @Option(help: "Serve metrics on this loopback port (0 picks a free one); none by default.")
+    var adminPort: Int?
+
     func validate() throws {
       guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535.") }
+      if let adminPort, !(0...65535).contains(adminPort) {
+        throw ValidationError("--admin-port must be 0-65535.")
+      }
       guard delayMs >= 0 else { throw ValidationError("--delay-ms cannot be negative.") }
       do {
         _ = try ServiceName(service)
@@ -56,19 +67,36 @@ struct ExampleCommand: AsyncParsableCommand {
     func run() async throws {
       let identity = try ServiceIdentity(name: ServiceName(service), cluster: Cluster(cluster))
       let logger = Logger(label: "skein.example")
+      let aggregator = MetricsAggregator()
       let server = try await RPCServer.bind(
         ExampleServiceProcessor(ExampleHandler(delay: .milliseconds(delayMs))),
-        configuration: .init(host: host, port: port, identity: identity)
+        configuration: .init(host: host, port: port, identity: identity),
+        middleware: adminPort == nil ? [] : [MetricsMiddleware(side: .server, factory: aggregator)]
       )
-      // Written unbuffered: scripts and tests wait for this line to learn the port.
-      FileHandle.standardOutput.write(
-        Data(
-          "skein example: serving ExampleService as \(identity) on \(server.localAddress)\n".utf8
+      var services: [any Service] = [server]
+      var announcement =
+        "skein example: serving ExampleService as \(identity) on \(server.localAddress)"
+      if let adminPort {
+        let admin = try await AdminServer.bind(
+          snapshotter: Snapshotter(
+            identity: .init(
+              service: service,
+              cluster: cluster,
+              instance: server.localAddress.description,
+              address: server.localAddress
+            ),
+            aggregator: aggregator
+          ),
+          configuration: .init(port: adminPort)
         )
-      )
+        services.append(admin)
+        announcement += ", admin on \(admin.localAddress)"
+      }
+      // Written unbuffered: scripts and tests wait for this line to learn the ports.
+      FileHandle.standardOutput.write(Data((announcement + "\n").utf8))
       let group = ServiceGroup(
         configuration: .init(
-          services: [server],
+          services: services,
           gracefulShutdownSignals: [.sigterm, .sigint],
           logger: logger
         )

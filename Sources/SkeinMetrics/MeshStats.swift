@@ -1,0 +1,82 @@
+/// The merged view of a mesh: every route once, every node once. What `skein stats` prints and
+/// the dashboard shows.
+///
+/// A route's figures are its callers' (the client side: what the calling services saw,
+/// network included), summed over the caller instances; a route seen only by its servers (a
+/// caller without the metrics middleware) is shown from the server side. Counts and QPS add
+/// up exactly; percentiles cannot be added, so a merged percentile is the callers' largest —
+/// an upper bound, exact when one instance calls.
+public struct MeshStats: Sendable, Hashable, Codable {
+  /// Every route, ordered by its path.
+  public var routes: [RouteStats]
+  /// Every node, up or not, ordered by service, cluster, instance.
+  public var nodes: [NodeStats]
+
+  /// Creates a view.
+  public init(routes: [RouteStats], nodes: [NodeStats]) {
+    self.routes = routes
+    self.nodes = nodes
+  }
+
+  /// Merges the latest snapshot of each node; `down` lists the nodes that did not answer.
+  public init(snapshots: [NodeSnapshot], down: [NodeStats] = []) {
+    var client: [String: RouteStats] = [:]
+    var server: [String: RouteStats] = [:]
+    for snapshot in snapshots {
+      for route in snapshot.routes {
+        let key = route.pathKey
+        switch route.side {
+        case .client: client[key] = client[key].map { $0.merged(with: route) } ?? route
+        case .server: server[key] = server[key].map { $0.merged(with: route) } ?? route
+        }
+      }
+    }
+    // A route's governance state is known to its callers; keep it from either side.
+    let routes = server.merging(client) { fromServers, fromClients in
+      var merged = fromClients
+      merged.breaker = merged.breaker ?? fromServers.breaker
+      merged.degraded = merged.degraded ?? fromServers.degraded
+      merged.traffic = merged.traffic ?? fromServers.traffic
+      return merged
+    }
+    self.routes = routes.values.sorted { $0.pathKey < $1.pathKey }
+    self.nodes = (snapshots.map(\.node) + down).sorted {
+      ($0.service, $0.cluster, $0.instance) < ($1.service, $1.cluster, $1.instance)
+    }
+  }
+}
+
+extension RouteStats {
+  /// Two instances' figures for the same route and side, added.
+  func merged(with other: RouteStats) -> RouteStats {
+    var merged = self
+    merged.requests += other.requests
+    merged.successes += other.successes
+    merged.errors.merge(other.errors, uniquingKeysWith: +)
+    merged.qps += other.qps
+    merged.inflight += other.inflight
+    let (a, b) = (latencyMilliseconds, other.latencyMilliseconds)
+    merged.latencyMilliseconds = Latency(
+      p50: max(a.p50, b.p50),
+      p90: max(a.p90, b.p90),
+      p99: max(a.p99, b.p99),
+      p999: max(a.p999, b.p999),
+      max: max(a.max, b.max)
+    )
+    // An open breaker anywhere is what a person must see.
+    merged.breaker = [breaker, other.breaker].compactMap { $0 }.max {
+      Self.severity($0) < Self.severity($1)
+    }
+    merged.degraded = degraded.map { $0 || other.degraded == true } ?? other.degraded
+    merged.traffic = traffic ?? other.traffic
+    return merged
+  }
+
+  private static func severity(_ breaker: String) -> Int {
+    switch breaker {
+    case "open": 2
+    case "half_open": 1
+    default: 0
+    }
+  }
+}

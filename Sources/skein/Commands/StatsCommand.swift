@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import SkeinMetrics
+import SkeinRPC
+
+/// `skein stats`: the merged figures of a mesh's nodes, as a table or as JSON.
+struct StatsCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "stats",
+    abstract: "Print a mesh's routes and nodes, merged from the nodes' admin endpoints.",
+    discussion: """
+      Each node serves its figures on its admin endpoint (GET /snapshot, /stream, /metrics). \
+      Routes are shown as their callers saw them, summed over caller instances; counts are \
+      since each node started, QPS and latency over the last interval (latency percentiles \
+      are the largest among the callers). A node that does not answer is listed as down.
+
+      Examples:
+        skein stats --nodes 127.0.0.1:9101,127.0.0.1:9102
+        skein stats --nodes 127.0.0.1:9101 --json
+        skein stats --nodes 127.0.0.1:9101 --watch
+      """
+  )
+
+  @Option(
+    help: "Admin endpoints to read, comma separated HOST:PORT.",
+    transform: { list in
+      try list.split(separator: ",").map { item in
+        do { return try InstanceAddress(parsing: String(item)) } catch {
+          throw ValidationError("--nodes: '\(item)' is not HOST:PORT")
+        }
+      }
+    }
+  )
+  var nodes: [InstanceAddress] = []
+
+  @Flag(help: "Print JSON (one object; with --watch one per line) instead of the table.")
+  var json = false
+
+  @Flag(help: "Keep printing, once per interval, until Ctrl-C.")
+  var watch = false
+
+  @Option(help: "Seconds between two prints with --watch.")
+  var interval = 1.0
+
+  func validate() throws {
+    guard !nodes.isEmpty else { throw ValidationError("Name the nodes to read with --nodes.") }
+    guard interval >= 0.1 else { throw ValidationError("--interval must be at least 0.1.") }
+  }
+
+  func run() async throws {
+    let client = MeshStatsClient()
+    guard watch else {
+      let stats = await client.collect(nodes)
+      print(json ? try Self.json(stats) : Self.table(stats), terminator: "")
+      if stats.nodes.allSatisfy({ !$0.up }) { throw ExitCode(1) }
+      return
+    }
+    let (list, feed) = AsyncStream.makeStream(of: [InstanceAddress].self)
+    feed.yield(nodes)
+    let json = self.json
+    await client.watch(list, every: .milliseconds(Int64(interval * 1000))) { stats in
+      let text = json ? ((try? Self.json(stats)) ?? "") : Self.table(stats) + "\n"
+      FileHandle.standardOutput.write(Data(text.utf8))
+    }
+  }
+
+  /// The stats as one line of JSON.
+  static func json(_ stats: MeshStats) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(stats), as: UTF8.self) + "\n"
+  }
+
+  /// The stats as the tables a person reads.
+  static func table(_ stats: MeshStats) -> String {
+    var routes = [
+      ["ROUTE", "QPS", "ERR%", "P50 MS", "P99 MS", "INFLIGHT", "BREAKER", "DEGRADED", "TRAFFIC"]
+    ]
+    for route in stats.routes {
+      let ended = route.successes + route.errors.values.reduce(0, +)
+      let errorRate =
+        ended == 0 ? 0 : Double(route.errors.values.reduce(0, +)) / Double(ended) * 100
+      routes.append([
+        "\(route.from)/\(route.fromCluster) -> \(route.to)/\(route.toCluster).\(route.method)",
+        String(format: "%.1f", route.qps),
+        String(format: "%.1f", errorRate),
+        String(format: "%.2f", route.latencyMilliseconds.p50),
+        String(format: "%.2f", route.latencyMilliseconds.p99),
+        String(route.inflight),
+        route.breaker ?? "-",
+        route.degraded.map { $0 ? "yes" : "no" } ?? "-",
+        route.traffic.map {
+          $0.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        }
+          ?? "-",
+      ])
+    }
+    var nodes = [["NODE", "ADDRESS", "TASKS", "PEAK", "RSS MIB", "CPU%", "UP"]]
+    for node in stats.nodes {
+      nodes.append([
+        "\(node.service)/\(node.cluster)/\(node.instance)",
+        node.address ?? "-",
+        String(node.tasks),
+        String(node.tasksPeak),
+        String(format: "%.1f", Double(node.rssBytes) / 1_048_576),
+        String(format: "%.1f", node.cpuPercent),
+        node.up ? "yes" : "DOWN",
+      ])
+    }
+    return align(routes) + "\n" + align(nodes)
+  }
+
+  /// Left-aligns the first column and right-aligns the others, two spaces apart.
+  private static func align(_ rows: [[String]]) -> String {
+    let widths = rows.reduce(into: [Int](repeating: 0, count: rows[0].count)) { widths, row in
+      for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+    }
+    return rows.map { row in
+      row.enumerated().map { index, cell in
+        let pad = String(repeating: " ", count: widths[index] - cell.count)
+        return index == 0 ? cell + pad : pad + cell
+      }.joined(separator: "  ")
+    }.joined(separator: "\n") + "\n"
+  }
+}
