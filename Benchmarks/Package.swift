@@ -6,6 +6,7 @@
 //   .build-bench/release/skein-bench codec
 //   .build-bench/release/skein-bench echo            # skein, nio, thrift-cpp, grpc; see --help
 //   .build-bench/release/skein-bench propagation     # degrade switch to 10 callers: memory, etcd
+//   .build-bench/release/skein-bench metrics         # metrics middleware cost per call
 //
 // `echo` starts its servers itself: nio-echo-server and grpc-echo-server from this build, the
 // C++ peer through Peers/thrift-cpp/build.sh, and ../.build/release/skein (built in the main
@@ -22,6 +23,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.42.0"),
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     // Only these versions are in the local mirror.
     .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
     .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", exact: "2.9.2"),
@@ -34,6 +36,8 @@ let package = Package(
         .product(name: "SkeinDemoIDL", package: "skein"),
         .product(name: "SkeinRPC", package: "skein"),
         .product(name: "SkeinGovernance", package: "skein"),
+        .product(name: "SkeinMetrics", package: "skein"),
+        .product(name: "CoreMetrics", package: "swift-metrics"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP2", package: "swift-nio-http2"),

@@ -6,6 +6,8 @@ struct SkeinBench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "skein-bench",
     abstract: "Benchmarks of Skein beside its peers, measured in the same run.",
-    subcommands: [CodecBenchmark.self, EchoBenchmark.self, PropagationBenchmark.self]
+    subcommands: [
+      CodecBenchmark.self, EchoBenchmark.self, PropagationBenchmark.self, MetricsBenchmark.self,
+    ]
   )
 }
