@@ -1,4 +1,5 @@
 import Foundation
+public import ServiceLifecycle
 public import SkeinRPC
 import Synchronization
 
@@ -16,6 +17,8 @@ public struct ServiceInstance: Sendable, Hashable, Codable {
   public var port: Int
   /// The balancer weight (default 100).
   public var weight: Int
+  /// Its admin endpoint (`host:port`: metrics, snapshots), if it serves one.
+  public var admin: String?
 
   /// Creates an instance.
   public init(
@@ -23,7 +26,8 @@ public struct ServiceInstance: Sendable, Hashable, Codable {
     cluster: Cluster,
     address: InstanceAddress,
     id: String? = nil,
-    weight: Int = 100
+    weight: Int = 100,
+    admin: InstanceAddress? = nil
   ) {
     self.service = service.rawValue
     self.cluster = cluster.rawValue
@@ -31,10 +35,14 @@ public struct ServiceInstance: Sendable, Hashable, Codable {
     self.host = address.host
     self.port = address.port
     self.weight = max(0, weight)
+    self.admin = admin?.description
   }
 
   /// Where it listens.
   public var address: InstanceAddress { InstanceAddress(host: host, port: port) }
+
+  /// Where its admin endpoint listens, if it registered one that parses.
+  public var adminAddress: InstanceAddress? { admin.flatMap { try? InstanceAddress(parsing: $0) } }
 
   /// Its registry key: `/skein/services/service/cluster/id`.
   public var key: String { "\(Registry.root)/\(service)/\(cluster)/\(id)" }
@@ -72,8 +80,17 @@ public struct Registry: Sendable {
   /// The instance list of `service`, first as it is, then again after every change, until the
   /// task is cancelled.
   public func watch(_ service: ServiceName) -> AsyncThrowingStream<[ServiceInstance], any Error> {
+    watch(prefix: prefix(service))
+  }
+
+  /// Every registered instance of every service, first as they are, then again after every
+  /// change: what a mesh-wide view (`skein stats --registry`) follows.
+  public func watchAll() -> AsyncThrowingStream<[ServiceInstance], any Error> {
+    watch(prefix: Self.root + "/")
+  }
+
+  private func watch(prefix: String) -> AsyncThrowingStream<[ServiceInstance], any Error> {
     let store = self.store
-    let prefix = prefix(service)
     return AsyncThrowingStream { continuation in
       let task = Task {
         do {
@@ -108,7 +125,10 @@ public struct Registry: Sendable {
 }
 
 /// A registered instance: keep it alive with ``run()``, remove it with ``deregister()``.
-public final class Registration: Sendable {
+///
+/// It is a swift-service-lifecycle `Service`: in a `ServiceGroup`, a graceful shutdown
+/// deregisters the instance at once, so callers stop sending before the server drains.
+public final class Registration: Service, Sendable {
   /// The instance registered.
   public let instance: ServiceInstance
   /// The lease's time to live.
@@ -132,9 +152,15 @@ public final class Registration: Sendable {
     lease.withLock { $0 = granted }
   }
 
-  /// Keeps the lease alive (three keep-alives per TTL) until the task is cancelled; if the
-  /// lease was lost (the store restarted, the process stalled), registers again.
+  /// Keeps the lease alive (three keep-alives per TTL) until the task is cancelled (the lease
+  /// then lapses after its TTL) or a graceful shutdown begins (the instance is deregistered);
+  /// if the lease was lost (the store restarted, the process stalled), registers again.
   public func run() async {
+    await cancelWhenGracefulShutdown { await self.keepAlive() }
+    if Task.isShuttingDownGracefully { try? await deregister() }
+  }
+
+  private func keepAlive() async {
     while !Task.isCancelled {
       try? await Task.sleep(for: ttl / 3)
       guard !Task.isCancelled else { return }

@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import SkeinDemoIDL
 import SkeinExample
+import SkeinGovernance
 import SkeinMetrics
 import SkeinRPC
 import UnixSignals
@@ -52,10 +53,23 @@ struct ExampleCommand: AsyncParsableCommand {
     @Option(help: "Serve metrics on this loopback port (0 picks a free one); none by default.")
     var adminPort: Int?
 
+    @Option(
+      help: """
+        Register in this config store (etcd://HOST:PORT or memory://HOST:PORT) while serving; \
+        deregister on SIGTERM. Not registered by default.
+        """
+    )
+    var registry: String?
+
     func validate() throws {
       guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535.") }
       if let adminPort, !(0...65535).contains(adminPort) {
         throw ValidationError("--admin-port must be 0-65535.")
+      }
+      if let registry {
+        do { _ = try ConfigStoreURL(parsing: registry) } catch {
+          throw ValidationError("--registry: \(error.message)")
+        }
       }
       guard delayMs >= 0 else { throw ValidationError("--delay-ms cannot be negative.") }
       do {
@@ -76,6 +90,7 @@ struct ExampleCommand: AsyncParsableCommand {
       var services: [any Service] = [server]
       var announcement =
         "skein example: serving ExampleService as \(identity) on \(server.localAddress)"
+      var adminAddress: InstanceAddress?
       if let adminPort {
         let admin = try await AdminServer.bind(
           snapshotter: Snapshotter(
@@ -90,7 +105,21 @@ struct ExampleCommand: AsyncParsableCommand {
           configuration: .init(port: adminPort)
         )
         services.append(admin)
+        adminAddress = admin.localAddress
         announcement += ", admin on \(admin.localAddress)"
+      }
+      var store: EtcdConfigStore?
+      if let registry {
+        let opened = try ConfigStoreURL(parsing: registry).open()
+        store = opened
+        let instance = ServiceInstance(
+          service: identity.name,
+          cluster: identity.cluster,
+          address: server.localAddress,
+          admin: adminAddress
+        )
+        services.append(try await Registry(store: opened).register(instance))
+        announcement += ", registered in \(registry)"
       }
       // Written unbuffered: scripts and tests wait for this line to learn the ports.
       FileHandle.standardOutput.write(Data((announcement + "\n").utf8))
@@ -102,6 +131,7 @@ struct ExampleCommand: AsyncParsableCommand {
         )
       )
       try await group.run()
+      try? await store?.shutdown()
     }
   }
 

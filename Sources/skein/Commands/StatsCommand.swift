@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SkeinGovernance
 import SkeinMetrics
 import SkeinRPC
 
@@ -9,12 +10,16 @@ struct StatsCommand: AsyncParsableCommand {
     commandName: "stats",
     abstract: "Print a mesh's routes and nodes, merged from the nodes' admin endpoints.",
     discussion: """
-      Each node serves its figures on its admin endpoint (GET /snapshot, /stream, /metrics). \
+      Each node serves its figures on its admin endpoint (GET /snapshot, /stream, /metrics) \
+      and registers it in the config store; name the nodes with --nodes, or let the registry \
+      (--registry) list them, and follow nodes as they come and go with --watch. \
       Routes are shown as their callers saw them, summed over caller instances; counts are \
       since each node started, QPS and latency over the last interval (latency percentiles \
       are the largest among the callers). A node that does not answer is listed as down.
 
       Examples:
+        skein stats --registry memory://127.0.0.1:2380
+        skein stats --registry etcd://127.0.0.1:2379 --watch
         skein stats --nodes 127.0.0.1:9101,127.0.0.1:9102
         skein stats --nodes 127.0.0.1:9101 --json
         skein stats --nodes 127.0.0.1:9101 --watch
@@ -33,6 +38,8 @@ struct StatsCommand: AsyncParsableCommand {
   )
   var nodes: [InstanceAddress] = []
 
+  @OptionGroup var store: ControlCommand.StoreOptions
+
   @Flag(help: "Print JSON (one object; with --watch one per line) instead of the table.")
   var json = false
 
@@ -43,22 +50,44 @@ struct StatsCommand: AsyncParsableCommand {
   var interval = 1.0
 
   func validate() throws {
-    guard !nodes.isEmpty else { throw ValidationError("Name the nodes to read with --nodes.") }
     guard interval >= 0.1 else { throw ValidationError("--interval must be at least 0.1.") }
   }
 
   func run() async throws {
+    guard nodes.isEmpty else {
+      let (list, feed) = AsyncStream.makeStream(of: [InstanceAddress].self)
+      feed.yield(nodes)
+      try await show(list)
+      return
+    }
+    try await store.withStore { store in
+      // Registered instances that serve an admin endpoint, as the registry lists them.
+      let admins = Registry(store: store).watchAll().map { instances in
+        Array(Set(instances.compactMap(\.adminAddress))).sorted { $0.description < $1.description }
+      }
+      try await show(admins)
+    }
+  }
+
+  /// Prints the merged view of the nodes `lists` names: once (from its first list), or with
+  /// --watch every interval as the list changes.
+  private func show<Lists: AsyncSequence & Sendable>(_ lists: Lists) async throws
+  where Lists.Element == [InstanceAddress] {
     let client = MeshStatsClient()
     guard watch else {
+      var iterator = lists.makeAsyncIterator()
+      guard let nodes = try await iterator.next(), !nodes.isEmpty else {
+        throw ValidationError(
+          "No nodes: the registry lists no admin endpoint; name them with --nodes."
+        )
+      }
       let stats = await client.collect(nodes)
       print(json ? try Self.json(stats) : Self.table(stats), terminator: "")
       if stats.nodes.allSatisfy({ !$0.up }) { throw ExitCode(1) }
       return
     }
-    let (list, feed) = AsyncStream.makeStream(of: [InstanceAddress].self)
-    feed.yield(nodes)
     let json = self.json
-    await client.watch(list, every: .milliseconds(Int64(interval * 1000))) { stats in
+    await client.watch(lists, every: .milliseconds(Int64(interval * 1000))) { stats in
       let text = json ? ((try? Self.json(stats)) ?? "") : Self.table(stats) + "\n"
       FileHandle.standardOutput.write(Data(text.utf8))
     }
