@@ -242,8 +242,15 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
     var lastError: RPCError?
     while true {
       guard deadline > .now else {
-        throw lastError
-          ?? RPCError(.timeout, "the deadline passed before '\(Method.name)' was sent")
+        // Out of budget is a timeout even when an attempt failed first: the caller's budget,
+        // not that instance, is why the call ends here.
+        throw RPCError(
+          .timeout,
+          lastError.map {
+            "the deadline passed after \(tried.count) attempt(s) of '\(Method.name)'; the last: \($0)"
+          }
+            ?? "the deadline passed before '\(Method.name)' was sent"
+        )
       }
       try Task.checkCancellation()
       guard let (picked, member) = pick(balancer, excluding: tried, breakerConfiguration) else {
