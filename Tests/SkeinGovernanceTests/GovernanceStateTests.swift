@@ -88,6 +88,25 @@ func eventually(_ condition: () -> Bool) async throws -> Bool {
       #expect(error.code == .degraded)
     }
     #expect(!reached.withLock { $0 })
+
+    // With a fallback registered for the method, the degraded call gets its answer instead.
+    var fallbacks = DegradeFallbacks()
+    let fellBack = Mutex(0)
+    fallbacks.register(ProbeMethod.self) { context, _ in
+      #expect(context.route == route)
+      fellBack.withLock { $0 += 1 }
+      return ThriftOnewayResult()
+    }
+    let withFallback = MiddlewareChain([DegradeMiddleware(state: state, fallbacks: fallbacks)])
+      .wrap(
+        Endpoint<ProbeMethod> { _, _ in
+          reached.withLock { $0 = true }
+          return ThriftOnewayResult()
+        }
+      )
+    _ = try await withFallback(CallContext(route: route, logID: "x"), ProbeArgs())
+    #expect(fellBack.withLock { $0 } == 1)
+    #expect(!reached.withLock { $0 }, "the network is still not touched")
     running.cancel()
   }
 }

@@ -33,6 +33,7 @@ public final class GovernedClient: ThriftCallInvoker, Sendable {
   private let registry: Registry
   private let state: GovernanceState
   private let middleware: [any Middleware]
+  private let fallbacks: DegradeFallbacks
   private let tuning: Tuning
   private let random: any BalancerRandom
   private let breakerClock: @Sendable () -> ContinuousClock.Instant
@@ -53,6 +54,7 @@ public final class GovernedClient: ThriftCallInvoker, Sendable {
   ///   - state: The governance switches in force (kept current by its own `run()`).
   ///   - middleware: The caller's middlewares (metrics, logging), run after degrade and
   ///     before the route breaker.
+  ///   - fallbacks: What degraded calls answer instead of failing, per method.
   ///   - tuning: Adjusts each cluster client's configuration.
   ///   - random: Draws the cluster of each call; tests pass a seeded one.
   ///   - breakerClock: The breakers' clock; tests pass a manual one.
@@ -63,6 +65,7 @@ public final class GovernedClient: ThriftCallInvoker, Sendable {
     registry: Registry,
     state: GovernanceState,
     middleware: [any Middleware] = [],
+    fallbacks: DegradeFallbacks = DegradeFallbacks(),
     tuning: @escaping Tuning = { _ in },
     random: any BalancerRandom = SystemBalancerRandom(),
     breakerClock: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
@@ -73,6 +76,7 @@ public final class GovernedClient: ThriftCallInvoker, Sendable {
     self.registry = registry
     self.state = state
     self.middleware = middleware
+    self.fallbacks = fallbacks
     self.tuning = tuning
     self.random = random
     self.breakerClock = breakerClock
@@ -163,7 +167,9 @@ public final class GovernedClient: ThriftCallInvoker, Sendable {
     let onEvent = self.onEvent
     return RPCClient(
       configuration: configuration,
-      middleware: [DegradeMiddleware(state: state)] + middleware + [routeBreaker],
+      middleware: [DegradeMiddleware(state: state, fallbacks: fallbacks)] + middleware + [
+        routeBreaker
+      ],
       policy: state,
       breakerClock: breakerClock,
       onInstanceBreakerTransition: { address, from, to in
