@@ -123,7 +123,7 @@ final class ClientConnection: Sendable {
     eventLoop.execute {
       let written = eventLoop.makePromise(of: Void.self)
       written.futureResult.whenFailure { error in
-        reply.fail(RPCError(.transport, "cannot send to \(address): \(error)"))
+        reply.fail(RequestNotSent(address: address, reason: "\(error)"))
       }
       channel.writeAndFlush(call, promise: written)
     }
@@ -146,10 +146,21 @@ final class ClientConnection: Sendable {
       return try await body()
     } catch let error as RPCError {
       throw error
+    } catch let error as RequestNotSent {
+      throw error
     } catch {
       throw RPCError(.transport, "connection to \(address) failed: \(error)")
     }
   }
+}
+
+/// A request that never left: its connection closed (idle, or the peer went away) before the
+/// write. Nothing reached the server, so the pool may send it again on another connection.
+struct RequestNotSent: Error, CustomStringConvertible {
+  let address: InstanceAddress
+  let reason: String
+
+  var description: String { "cannot send to \(address): \(reason)" }
 }
 
 extension Duration {

@@ -42,6 +42,20 @@ final class ConnectionPool: Sendable {
 
   /// Runs `body` with a connection, counting the call against the pool's bound.
   func withConnection<T>(_ body: (ClientConnection) async throws -> T) async throws -> T {
+    do {
+      return try await withAcquired(body)
+    } catch is RequestNotSent {
+      // The connection closed as it was handed out (its idle timer fired first): the request
+      // never left, so a live connection takes it once more.
+      do {
+        return try await withAcquired(body)
+      } catch let notSent as RequestNotSent {
+        throw RPCError(.transport, notSent.description)
+      }
+    }
+  }
+
+  private func withAcquired<T>(_ body: (ClientConnection) async throws -> T) async throws -> T {
     let connection = try await acquire()
     defer { state.withLock { $0.pending -= 1 } }
     return try await body(connection)
