@@ -82,6 +82,7 @@ let package = Package(
     .target(
       name: "SkeinMetrics",
       dependencies: [
+        "SkeinGovernance",
         "SkeinHTTP",
         "SkeinRPC",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -197,6 +198,7 @@ let package = Package(
       name: "SkeinMetricsTests",
       dependencies: [
         "SkeinMetrics",
+        "SkeinGovernance",
         "SkeinRPC",
         "SkeinDemoIDL",
         "SkeinTestSupport",

@@ -37,6 +37,7 @@ public struct MeshStats: Sendable, Hashable, Codable {
       merged.breaker = merged.breaker ?? fromServers.breaker
       merged.degraded = merged.degraded ?? fromServers.degraded
       merged.traffic = merged.traffic ?? fromServers.traffic
+      merged.instances = merged.instances ?? fromServers.instances
       return merged
     }
     self.routes = routes.values.sorted { $0.pathKey < $1.pathKey }
@@ -69,7 +70,25 @@ extension RouteStats {
     }
     merged.degraded = degraded.map { $0 || other.degraded == true } ?? other.degraded
     merged.traffic = traffic ?? other.traffic
+    merged.instances = Self.merged(instances, other.instances)
     return merged
+  }
+
+  /// Instances seen by two callers: in flight adds up; an open breaker on either shows.
+  private static func merged(_ a: [InstanceStats]?, _ b: [InstanceStats]?) -> [InstanceStats]? {
+    guard let a, let b else { return a ?? b }
+    var byAddress = Dictionary(a.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
+    for instance in b {
+      guard var known = byAddress[instance.address] else {
+        byAddress[instance.address] = instance
+        continue
+      }
+      known.inflight += instance.inflight
+      known.latencyMilliseconds = max(known.latencyMilliseconds, instance.latencyMilliseconds)
+      if severity(instance.breaker) > severity(known.breaker) { known.breaker = instance.breaker }
+      byAddress[instance.address] = known
+    }
+    return byAddress.values.sorted { $0.address < $1.address }
   }
 
   private static func severity(_ breaker: String) -> Int {

@@ -122,6 +122,8 @@ public struct RouteStats: Sendable, Hashable, Codable {
   public var degraded: Bool?
   /// The traffic split in force across the callee's clusters, where the node knows it.
   public var traffic: [String: Int]?
+  /// The callee's instances as this caller's balancer and breakers see them, where known.
+  public var instances: [InstanceStats]?
 
   /// Percentiles and maximum.
   public struct Latency: Sendable, Hashable, Codable {
@@ -162,7 +164,8 @@ public struct RouteStats: Sendable, Hashable, Codable {
     inflight: Int64,
     breaker: String? = nil,
     degraded: Bool? = nil,
-    traffic: [String: Int]? = nil
+    traffic: [String: Int]? = nil,
+    instances: [InstanceStats]? = nil
   ) {
     self.side = side
     self.from = from
@@ -179,17 +182,52 @@ public struct RouteStats: Sendable, Hashable, Codable {
     self.breaker = breaker
     self.degraded = degraded
     self.traffic = traffic
+    self.instances = instances
   }
 
   enum CodingKeys: String, CodingKey {
     case side, from, fromCluster, to, toCluster, method, requests, successes, errors, qps
     case latencyMilliseconds = "latency_ms"
-    case inflight, breaker, degraded, traffic
+    case inflight, breaker, degraded, traffic, instances
   }
 
   /// The route's five-tuple.
   public var route: FiveTuple? {
     try? FiveTuple(path: "/\(from)/\(fromCluster)/\(to)/\(toCluster)/\(method)")
+  }
+}
+
+/// One callee instance as a caller's balancer and instance breaker see it.
+public struct InstanceStats: Sendable, Hashable, Codable {
+  /// `host:port`.
+  public var address: String
+  /// The balancer weight in force.
+  public var weight: Int
+  /// This caller's calls in flight to it.
+  public var inflight: Int
+  /// The latency average the balancer weighs (p2c), in milliseconds; 0 for the others.
+  public var latencyMilliseconds: Double
+  /// Its breaker state on this caller (`closed`, `open`, `half_open`).
+  public var breaker: String
+
+  enum CodingKeys: String, CodingKey {
+    case address, weight, inflight, breaker
+    case latencyMilliseconds = "latency_ms"
+  }
+
+  /// Creates instance stats.
+  public init(
+    address: String,
+    weight: Int,
+    inflight: Int,
+    latencyMilliseconds: Double,
+    breaker: String
+  ) {
+    self.address = address
+    self.weight = weight
+    self.inflight = inflight
+    self.latencyMilliseconds = latencyMilliseconds
+    self.breaker = breaker
   }
 }
 
@@ -201,11 +239,19 @@ public struct RouteGovernance: Sendable, Hashable {
   public var degraded: Bool?
   /// The traffic split in force.
   public var traffic: [String: Int]?
+  /// The callee's instances as the route's balancer and breakers see them.
+  public var instances: [InstanceStats]?
 
   /// Creates a governance view.
-  public init(breaker: String? = nil, degraded: Bool? = nil, traffic: [String: Int]? = nil) {
+  public init(
+    breaker: String? = nil,
+    degraded: Bool? = nil,
+    traffic: [String: Int]? = nil,
+    instances: [InstanceStats]? = nil
+  ) {
     self.breaker = breaker
     self.degraded = degraded
     self.traffic = traffic
+    self.instances = instances
   }
 }

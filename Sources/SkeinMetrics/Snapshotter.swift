@@ -133,6 +133,7 @@ public final class Snapshotter: Sendable {
           stats.breaker = view.breaker
           stats.degraded = view.degraded
           stats.traffic = view.traffic
+          stats.instances = view.instances
         }
         state.requests[key] = stats.requests
         routes[key] = stats
