@@ -2,22 +2,31 @@ import ArgumentParser
 import Foundation
 import SkeinDemoIDL
 import SkeinExample
+import SkeinGovernance
+import SkeinMetrics
 import SkeinRPC
-import SkeinThrift
-import Synchronization
 
 /// `skein demo`: a small mesh of real RPC nodes on loopback and a live view of its routes.
 ///
-/// Today the view is a line per route per interval on the terminal; the ncurses dashboard,
-/// the config store and the metrics stream replace it as they land.
+/// Today the view is the `skein stats` table per interval on the terminal; the mesh of
+/// `demo/mesh.yaml` and the ncurses dashboard replace it as they land. The pieces are the real
+/// ones already: the embedded config store served on loopback (so `skein ctl` and
+/// `skein stats` join in from another terminal), the registry, a governed client, the metrics
+/// middleware on both sides and an admin endpoint.
 struct DemoCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "demo",
     abstract: "Run a demo mesh of real RPC nodes on loopback and show its routes live.",
     discussion: """
-      Starts `example` servers in two clusters (c1, c2) on free loopback ports and a `gateway` \
-      that calls them through Skein's client, then prints each route's QPS, latency \
-      percentiles and errors every interval until Ctrl-C (or --seconds).
+      Starts the embedded config store on loopback (its memory:// URL is printed first), \
+      `example` servers in two clusters (c1, c2) registered in it, and a `gateway` that calls \
+      them through a governed client (traffic split, degrade, breakers, retries from the \
+      store), then prints each route's QPS, errors and latency every interval until Ctrl-C \
+      (or --seconds). From another terminal, steer it and read it:
+
+        skein ctl traffic /gateway/default/example/*/Visit c1=80,c2=20 --registry memory://…
+        skein ctl degrade /gateway/default/example/c2/Visit on --registry memory://…
+        skein stats --registry memory://…
 
       Examples:
         skein demo
@@ -28,7 +37,7 @@ struct DemoCommand: AsyncParsableCommand {
   @Option(help: "Servers per cluster.")
   var instances = 2
 
-  @Option(help: "Calls the gateway keeps in flight per cluster.")
+  @Option(help: "Calls the gateway keeps in flight.")
   var concurrency = 8
 
   @Option(help: "Milliseconds each server call takes (simulated work).")
@@ -51,43 +60,85 @@ struct DemoCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
+    let store = MemoryConfigStore()
+    let storeServer = try await ConfigStoreServer.bind(store: store)
+    // First: scripts and other terminals wait for the URL.
+    Self.say("skein demo: config store \(storeServer.url)")
+    let registry = Registry(store: store)
+    let state = GovernanceState(store: store)
+    let aggregator = MetricsAggregator()
     let example = try ServiceName("example")
     let gateway = ServiceIdentity(name: try ServiceName("gateway"))
-    var servers: [(Cluster, RPCServer<ExampleServiceProcessor<ExampleHandler>>)] = []
+    var servers: [RPCServer<ExampleServiceProcessor<ExampleHandler>>] = []
     for cluster in [try Cluster("c1"), try Cluster("c2")] {
       for _ in 0..<instances {
-        let server = try await RPCServer.bind(
-          ExampleServiceProcessor(ExampleHandler(delay: .milliseconds(delayMs))),
-          configuration: .init(port: 0, identity: ServiceIdentity(name: example, cluster: cluster))
+        servers.append(
+          try await RPCServer.bind(
+            ExampleServiceProcessor(ExampleHandler(delay: .milliseconds(delayMs))),
+            configuration: .init(
+              port: 0,
+              identity: ServiceIdentity(name: example, cluster: cluster)
+            ),
+            middleware: [MetricsMiddleware(side: .server, factory: aggregator)]
+          )
         )
-        servers.append((cluster, server))
       }
     }
-    let stats = RouteStats()
-    let clients = Dictionary(grouping: servers, by: \.0).map { cluster, members in
-      RPCClient(
-        configuration: .init(
-          caller: gateway,
-          target: ServiceIdentity(name: example, cluster: cluster),
-          instances: members.map(\.1.localAddress)
-        ),
-        middleware: [stats]
+    let client = GovernedClient(
+      caller: gateway,
+      target: example,
+      registry: registry,
+      state: state,
+      middleware: [MetricsMiddleware(side: .client, factory: aggregator)]
+    )
+    let admin = try await AdminServer.bind(
+      snapshotter: Snapshotter(
+        identity: .init(service: "demo", cluster: "default", instance: "demo", address: nil),
+        aggregator: aggregator,
+        governance: GovernanceView(state: state, clients: [client]).view
+      ),
+      configuration: .init(interval: .milliseconds(Int64(interval * 1000)))
+    )
+    var registrations: [Registration] = []
+    for server in servers {
+      registrations.append(
+        try await registry.register(
+          ServiceInstance(
+            service: server.configuration.identity.name,
+            cluster: server.configuration.identity.cluster,
+            address: server.localAddress,
+            admin: admin.localAddress
+          )
+        )
       )
     }
-    print(
-      "skein demo: \(servers.count) example servers in c1 and c2, gateway calling with \(concurrency) in flight per cluster"
+    Self.say("  admin endpoint \(admin.localAddress) (GET /metrics, /snapshot, /stream)")
+    for server in servers {
+      Self.say("  \(server.configuration.identity) on \(server.localAddress)")
+    }
+    Self.say(
+      "  gateway calling example with \(concurrency) in flight; without a traffic key the calls spread over c1 and c2"
     )
-    for (cluster, server) in servers { print("  example/\(cluster) on \(server.localAddress)") }
-    print("Ctrl-C stops. The ncurses dashboard comes with a later release; this is its data.\n")
+    Self.say("Ctrl-C stops. The ncurses dashboard comes with a later release; this is its data.\n")
+    let (concurrency, seconds, interval) = (self.concurrency, self.seconds, self.interval)
     try await withThrowingTaskGroup(of: Void.self) { group in
-      for (_, server) in servers { group.addTask { try await server.run() } }
-      for client in clients {
-        let service = ExampleServiceClient(client)
-        for worker in 0..<concurrency {
-          group.addTask {
-            let request = ExampleRequest(name: "demo-\(worker)", id64: Int64(worker), id32: 1)
-            while !Task.isCancelled {
-              _ = try? await service.visit(req: request)
+      group.addTask { try await storeServer.run() }
+      group.addTask { try await admin.run() }
+      group.addTask { await state.run() }
+      group.addTask { await client.run() }
+      for registration in registrations { group.addTask { await registration.run() } }
+      for server in servers { group.addTask { try await server.run() } }
+      let service = ExampleServiceClient(client)
+      for worker in 0..<concurrency {
+        group.addTask {
+          let request = ExampleRequest(name: "demo-\(worker)", id64: Int64(worker), id32: 1)
+          while !Task.isCancelled {
+            do {
+              _ = try await service.visit(req: request)
+            } catch {
+              // A call that fails fast (degraded, breaker open, no instance yet) must not
+              // spin: it would hold a thread the rest of the demo needs.
+              try? await Task.sleep(for: .milliseconds(10))
             }
           }
         }
@@ -96,67 +147,22 @@ struct DemoCommand: AsyncParsableCommand {
         let started = ContinuousClock.now
         while seconds == 0 || ContinuousClock.now - started < .seconds(seconds) {
           try await Task.sleep(for: .seconds(interval))
-          for line in stats.report(interval: interval) { print(line) }
-          print("")
+          // The admin endpoint's ticker takes the snapshots; this shows its latest.
+          if let snapshot = admin.snapshotter.last {
+            Self.say(StatsCommand.table(MeshStats(snapshots: [snapshot])))
+          }
         }
       }
       // The reporter ends the demo when --seconds is given; Ctrl-C ends the process.
       try await group.next()
       group.cancelAll()
     }
-    for client in clients { await client.shutdown() }
-  }
-}
-
-/// Counts calls per route and their latencies, one interval at a time. A stand-in for the
-/// metrics stream, which will carry the same figures to the dashboard.
-final class RouteStats: Middleware {
-  private struct Interval {
-    var latencies: [Double] = []
-    var errors: [String: Int] = [:]
+    await client.shutdown()
   }
 
-  private let routes = Mutex<[FiveTuple: Interval]>([:])
-
-  func handle<Method: ThriftMethod>(
-    _ args: Method.Args,
-    context: CallContext,
-    next: Endpoint<Method>
-  ) async throws -> Method.Result {
-    let started = ContinuousClock.now
-    do {
-      let result = try await next(context, args)
-      let milliseconds = (ContinuousClock.now - started) / .milliseconds(1)
-      routes.withLock { $0[context.route, default: Interval()].latencies.append(milliseconds) }
-      return result
-    } catch {
-      let kind = (error as? RPCError)?.code.name ?? "other"
-      routes.withLock { $0[context.route, default: Interval()].errors[kind, default: 0] += 1 }
-      throw error
-    }
-  }
-
-  /// One line per route for the interval just ended, and a fresh interval.
-  func report(interval: Double) -> [String] {
-    let taken = routes.withLock { routes in
-      defer { routes.removeAll(keepingCapacity: true) }
-      return routes
-    }
-    let header =
-      "route".padding(toLength: 44, withPad: " ", startingAt: 0)
-      + "     qps   p50 ms   p99 ms   errors"
-    return [header]
-      + taken.sorted(by: { $0.key < $1.key }).map { route, figures in
-        let sorted = figures.latencies.sorted()
-        let errors = figures.errors.values.reduce(0, +)
-        return route.path.padding(toLength: 44, withPad: " ", startingAt: 0)
-          + String(
-            format: "%8.0f %8.3f %8.3f %8d",
-            Double(sorted.count) / interval,
-            nearestRank(sorted, percent: 50) ?? 0,
-            nearestRank(sorted, percent: 99) ?? 0,
-            errors
-          )
-      }
+  /// Writes a line at once: whoever reads the demo through a pipe sees each interval as it
+  /// ends, not when a buffer fills.
+  private static func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
   }
 }
