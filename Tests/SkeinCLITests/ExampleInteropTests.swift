@@ -102,7 +102,14 @@ struct ExampleInteropTests {
     let call = Task {
       try await ExampleServiceClient(client).visit(req: ExampleRequest(name: "doomed"))
     }
-    try await Task.sleep(for: .milliseconds(300))
+    // Kill once the call is on a connection (a loaded machine may take a while to connect),
+    // and a little later, so its request has left.
+    let address = InstanceAddress(host: "127.0.0.1", port: port)
+    let connected = ContinuousClock.now + .seconds(10)
+    while client.poolLoad()[address]?.connections != 1, ContinuousClock.now < connected {
+      try await Task.sleep(for: .milliseconds(20))
+    }
+    try await Task.sleep(for: .milliseconds(200))
     server.signal(SIGKILL)
     let killed = ContinuousClock.now
     do {
