@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import CoreMetrics
+import Foundation
 import SkeinDemoIDL
 import SkeinMetrics
 import SkeinRPC
@@ -63,7 +63,10 @@ struct MetricsBenchmark: AsyncParsableCommand {
         logID: "bench",
         deadline: nil
       )
-      _ = try await chain.wrap(Self.endpoint)(route, VisitArgs(req: ExampleRequest(name: "x")))
+      _ = try await chain.wrap(Self.endpoint)(
+        route,
+        ExampleServiceMethods.VisitArgs(req: ExampleRequest(name: "x"))
+      )
     }
     let bytes = routeAggregator.histogramBytes / routes
     print(
@@ -72,7 +75,7 @@ struct MetricsBenchmark: AsyncParsableCommand {
   }
 
   static let endpoint = Endpoint<ExampleServiceMethods.Visit> { _, _ in
-    VisitResult(success: ExampleResponse(resp: "ok"))
+    ExampleServiceMethods.VisitResult(success: ExampleResponse(resp: "ok"))
   }
 
   /// Best-of-5 nanoseconds per call, each of `tasks` tasks making `calls` calls at once.
@@ -83,7 +86,7 @@ struct MetricsBenchmark: AsyncParsableCommand {
     tasks: Int
   ) async throws -> Double {
     let endpoint = chain.wrap(Self.endpoint)
-    let args = VisitArgs(req: ExampleRequest(name: "x"))
+    let args = ExampleServiceMethods.VisitArgs(req: ExampleRequest(name: "x"))
     var best = Double.infinity
     for round in 0..<6 {
       let count = round == 0 ? calls / 10 : calls
