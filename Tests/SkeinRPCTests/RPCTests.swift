@@ -155,12 +155,14 @@ struct RPCTests {
     let first = try await RunningServer.start(
       TestHandler(recorder: recorder, downstream: TestServiceClient(toSecond))
     )
-    let client = try makeClient([first.address], timeout: .milliseconds(800))
+    // A budget well above the work (three hops of 50 ms), so a loaded machine's connection
+    // set-ups do not exhaust it; the test is that it shrinks at each hop.
+    let client = try makeClient([first.address], timeout: .seconds(3))
     let response = try await TestServiceClient(client).relay(
       req: Request(text: "deep", delayMs: 50, hops: 2)
     )
     #expect(response.hopBudgets.count == 3)
-    #expect(response.hopBudgets.allSatisfy { $0 > 0 && $0 <= 800 }, "\(response.hopBudgets)")
+    #expect(response.hopBudgets.allSatisfy { $0 > 0 && $0 <= 3000 }, "\(response.hopBudgets)")
     // Each hop sleeps 50 ms before calling on, so each later hop has less left.
     #expect(zip(response.hopBudgets, response.hopBudgets.dropFirst()).allSatisfy { $0 - $1 >= 40 })
     #expect(response.logID.count == 26)

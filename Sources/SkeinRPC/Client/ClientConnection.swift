@@ -194,6 +194,7 @@ final class ReplyDispatcher: ChannelDuplexHandler {
   private let limits: ThriftLimits
   private var waiting: [Int32: (reply: EventLoopPromise<ByteBuffer>, timer: Scheduled<Void>?)] = [:]
   private var closedError: RPCError?
+  private var closedIdle = false
 
   init(address: InstanceAddress, limits: ThriftLimits) {
     self.address = address
@@ -202,6 +203,14 @@ final class ReplyDispatcher: ChannelDuplexHandler {
 
   func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
     let call = unwrapOutboundIn(data)
+    if closedIdle {
+      // Closed for idleness an instant before this call was handed the connection: the
+      // request never left, so the pool sends it on another connection.
+      let notSent = RequestNotSent(address: address, reason: "the connection closed idle")
+      call.reply?.fail(notSent)
+      promise?.fail(notSent)
+      return
+    }
     if let closedError {
       call.reply?.fail(closedError)
       promise?.fail(closedError)
@@ -259,6 +268,7 @@ final class ReplyDispatcher: ChannelDuplexHandler {
   func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
     // Idle with nothing awaited: close, and the pool opens a new connection when needed.
     if event is IdleStateHandler.IdleStateEvent, waiting.isEmpty {
+      closedIdle = true
       context.close(promise: nil)
       return
     }
