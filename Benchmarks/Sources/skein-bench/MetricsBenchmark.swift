@@ -4,6 +4,7 @@ import Foundation
 import SkeinDemoIDL
 import SkeinMetrics
 import SkeinRPC
+import SkeinThrift
 
 /// `skein-bench metrics`: what the metrics middleware adds to a call, and what a route costs
 /// in memory.
@@ -32,6 +33,8 @@ struct MetricsBenchmark: AsyncParsableCommand {
     let measured = MiddlewareChain([
       MetricsMiddleware(side: .client, factory: aggregator, tasks: TaskGauge())
     ])
+    // What any middleware costs by being one (a closure and an async frame): the floor.
+    let passThrough = MiddlewareChain([PassThrough()])
     let context = CallContext(
       route: try FiveTuple(path: "/gateway/c1/example/c1/Visit"),
       logID: "bench",
@@ -39,15 +42,21 @@ struct MetricsBenchmark: AsyncParsableCommand {
     )
     print("Metrics middleware: \(calls) calls per round, best of 5 rounds, ns per call")
     print(
-      "\(padded("tasks", 6))  \(padded("without", 9))  \(padded("with", 9))  \(padded("added", 9))"
+      "\(padded("tasks", 6))  \(padded("without", 9))  \(padded("empty mw", 9))  \(padded("with", 9))  \(padded("added", 9))"
     )
     var worst = 0.0
     for tasks in Set([1, cores]).sorted() {
       let without = try await Self.nanosecondsPerCall(bare, context, calls: calls, tasks: tasks)
+      let empty = try await Self.nanosecondsPerCall(
+        passThrough,
+        context,
+        calls: calls,
+        tasks: tasks
+      )
       let with = try await Self.nanosecondsPerCall(measured, context, calls: calls, tasks: tasks)
       worst = max(worst, with - without)
       print(
-        "\(padded(String(tasks), 6))  \(padded(fixed(without), 9))  \(padded(fixed(with), 9))  \(padded(fixed(with - without), 9))"
+        "\(padded(String(tasks), 6))  \(padded(fixed(without), 9))  \(padded(fixed(empty), 9))  \(padded(fixed(with), 9))  \(padded(fixed(with - without), 9))"
       )
     }
     print(
@@ -105,5 +114,16 @@ struct MetricsBenchmark: AsyncParsableCommand {
       if round > 0 { best = min(best, nanoseconds / Double(count)) }
     }
     return best
+  }
+}
+
+/// A middleware that only calls on: what being in the chain costs.
+private struct PassThrough: Middleware {
+  func handle<Method: ThriftMethod>(
+    _ args: Method.Args,
+    context: CallContext,
+    next: Endpoint<Method>
+  ) async throws -> Method.Result {
+    try await next(context, args)
   }
 }
