@@ -67,10 +67,7 @@ public final class HTTPServer: Sendable {
     group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
     handler: @escaping Handler
   ) async throws -> HTTPServer {
-    let listener = try await ServerBootstrap(group: group)
-      .serverChannelOption(.backlog, value: 256)
-      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-      .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+    let listener = try await ServerBootstrap.skeinListener(group: group)
       .bind(host: configuration.host, port: configuration.port) { channel in
         channel.eventLoop.makeCompletedFuture {
           // No pipelining assistance: each connection's requests are answered in order by
@@ -82,12 +79,12 @@ public final class HTTPServer: Sendable {
           return try Connection(wrappingChannelSynchronously: channel)
         }
       }
-    let address = listener.channel.localAddress
     return HTTPServer(
       configuration: configuration,
       localAddress: InstanceAddress(
-        host: address?.ipAddress ?? configuration.host,
-        port: address?.port ?? configuration.port
+        listening: listener.channel,
+        host: configuration.host,
+        port: configuration.port
       ),
       listener: listener,
       handler: handler

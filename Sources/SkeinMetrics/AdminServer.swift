@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import NIOCore
 import NIOHTTP1
 public import NIOPosix
@@ -163,9 +163,7 @@ public final class AdminServer: Service, Sendable {
   }
 
   static func line(_ snapshot: NodeSnapshot) throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return try encoder.encode(snapshot) + Data("\n".utf8)
+    try MetricsJSON.line(snapshot)
   }
 
   /// The stream readers, each with its own bounded buffer.
@@ -189,5 +187,16 @@ public final class AdminServer: Service, Sendable {
     func publish(_ line: Data) {
       for continuation in continuations.withLock({ Array($0.values) }) { continuation.yield(line) }
     }
+  }
+}
+
+/// How the metrics JSON is written everywhere (stream lines, `skein stats --json`): one line,
+/// keys sorted so scripts and diffs see a stable order.
+public enum MetricsJSON {
+  /// `value` as one line of JSON, newline included.
+  public static func line(_ value: some Encodable) throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return try encoder.encode(value) + Data("\n".utf8)
   }
 }

@@ -111,10 +111,7 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
   ) async throws -> RPCServer {
     let maxFrameSize = configuration.limits.maxFrameSize
     let maxConcurrentCalls = configuration.maxConcurrentCallsPerConnection
-    let listener = try await ServerBootstrap(group: group)
-      .serverChannelOption(.backlog, value: 256)
-      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-      .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+    let listener = try await ServerBootstrap.skeinListener(group: group)
       .bind(host: configuration.host, port: configuration.port) { channel in
         channel.eventLoop.makeCompletedFuture { () -> any Channel in
           try channel.pipeline.syncOperations.addHandlers(
@@ -130,13 +127,13 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
           return channel
         }
       }
-    let address = listener.channel.localAddress
     return RPCServer(
       configuration: configuration,
       chain: chain,
       localAddress: InstanceAddress(
-        host: address?.ipAddress ?? configuration.host,
-        port: address?.port ?? configuration.port
+        listening: listener.channel,
+        host: configuration.host,
+        port: configuration.port
       ),
       listener: listener
     )

@@ -63,9 +63,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
   @usableFromInline
   func handlerAdded(context: ChannelHandlerContext) {
     self.context = context
-    remote = context.remoteAddress.flatMap { address in
-      address.port.map { InstanceAddress(host: address.ipAddress ?? "?", port: $0) }
-    }
+    remote = InstanceAddress(context.remoteAddress)
   }
 
   @usableFromInline

@@ -95,9 +95,7 @@ struct StatsCommand: AsyncParsableCommand {
 
   /// The stats as one line of JSON.
   static func json(_ stats: MeshStats) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return String(decoding: try encoder.encode(stats), as: UTF8.self) + "\n"
+    String(decoding: try MetricsJSON.line(stats), as: UTF8.self)
   }
 
   /// The stats as the tables a person reads.
