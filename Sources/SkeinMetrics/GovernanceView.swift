@@ -33,8 +33,7 @@ public struct GovernanceView: Sendable {
   }
 
   private func instances(of client: RPCClient, route: FiveTuple) -> [InstanceStats] {
-    let balancer =
-      state.policy(for: route).balancer.flatMap { client.balancers[$0] } ?? client.balancer
+    let balancer = client.balancer(for: state.policy(for: route))
     let instances = client.instances
     let balancing = balancer.state(of: instances)
     let breakers = client.instanceBreakerStates

@@ -236,10 +236,11 @@ public final class EtcdConfigStore: ConfigStore {
           throw Self.failure(status: response.status, body: body, endpoint: endpoint)
         }
         var lines = LineSplitter()
+        let decoder = JSONDecoder()
         for try await chunk in response.body {
           lines.append(chunk)
           while let line = lines.next() {
-            let message = try JSONDecoder().decode(EtcdWatchLine.self, from: line)
+            let message = try decoder.decode(EtcdWatchLine.self, from: line)
             if let error = message.error { throw error.storeError(endpoint: endpoint) }
             guard let result = message.result else { continue }
             if result.created == true {
@@ -315,7 +316,7 @@ public final class EtcdConfigStore: ConfigStore {
     var request = HTTPClientRequest(url: base + path)
     request.method = .POST
     request.headers.add(name: "Content-Type", value: "application/json")
-    request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
+    request.body = .bytes(ByteBuffer(bytes: try EtcdEncoding.json(body)))
     return request
   }
 

@@ -234,7 +234,7 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
   ) async throws -> Method.Result {
     let deadline =
       context.deadline ?? ContinuousClock.now + (policy?.timeout ?? configuration.timeout)
-    let balancer = policy?.balancer.flatMap { balancers[$0] } ?? self.balancer
+    let balancer = balancer(for: policy)
     let retries = max(0, policy?.retries ?? configuration.retries)
     let breakerConfiguration = policy?.breaker ?? configuration.instanceBreaker
     // Stays empty, and unallocated, unless a call is retried.
@@ -391,6 +391,11 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
     } catch {
       throw RPCError(.protocolError, "bad reply to '\(Method.name)' from \(address): \(error)")
     }
+  }
+
+  /// The balancer a route's policy names, or the client's own when it names none it knows.
+  public func balancer(for policy: RoutePolicy?) -> any LoadBalancer {
+    policy?.balancer.flatMap { balancers[$0] } ?? balancer
   }
 
   /// Per instance: the connections open and the calls admitted (waiting or in flight).
