@@ -191,6 +191,9 @@ public struct RouteStats: Sendable, Hashable, Codable {
     case inflight, breaker, degraded, traffic, instances
   }
 
+  /// Calls failed since start, of every kind.
+  public var errorCount: Int64 { errors.values.reduce(0, +) }
+
   /// The route's five-tuple.
   public var route: FiveTuple? {
     try? FiveTuple(path: "/\(from)/\(fromCluster)/\(to)/\(toCluster)/\(method)")

@@ -126,7 +126,7 @@ public final class Snapshotter: Sendable {
         routes[key] = stats
       }
       for (key, var stats) in routes {
-        let ended = stats.successes + stats.errors.values.reduce(0, +)
+        let ended = stats.successes + stats.errorCount
         stats.inflight = max(0, stats.requests - ended)
         stats.qps = Double(stats.requests - (state.requests[key] ?? 0)) / elapsed
         if let view = governance(key.route, key.side) {

@@ -36,9 +36,13 @@ struct ControlCommand: AsyncParsableCommand {
     func validate() throws { _ = try url() }
 
     /// The parsed `--registry`.
-    func url() throws -> ConfigStoreURL {
+    func url() throws -> ConfigStoreURL { try Self.url(registry) }
+
+    /// A `--registry` value parsed, or the error a person reads for it: shared by every
+    /// command that takes one.
+    static func url(_ text: String) throws -> ConfigStoreURL {
       do {
-        return try ConfigStoreURL(parsing: registry)
+        return try ConfigStoreURL(parsing: text)
       } catch { throw ValidationError("--registry: \(error.message)") }
     }
 

@@ -63,7 +63,7 @@ struct DemoCommand: AsyncParsableCommand {
     let store = MemoryConfigStore()
     let storeServer = try await ConfigStoreServer.bind(store: store)
     // First: scripts and other terminals wait for the URL.
-    Self.say("skein demo: config store \(storeServer.url)")
+    printNow("skein demo: config store \(storeServer.url)")
     let registry = Registry(store: store)
     let state = GovernanceState(store: store)
     let aggregator = MetricsAggregator()
@@ -112,14 +112,14 @@ struct DemoCommand: AsyncParsableCommand {
         )
       )
     }
-    Self.say("  admin endpoint \(admin.localAddress) (GET /metrics, /snapshot, /stream)")
+    printNow("  admin endpoint \(admin.localAddress) (GET /metrics, /snapshot, /stream)")
     for server in servers {
-      Self.say("  \(server.configuration.identity) on \(server.localAddress)")
+      printNow("  \(server.configuration.identity) on \(server.localAddress)")
     }
-    Self.say(
+    printNow(
       "  gateway calling example with \(concurrency) in flight; without a traffic key the calls spread over c1 and c2"
     )
-    Self.say("Ctrl-C stops. The ncurses dashboard comes with a later release; this is its data.\n")
+    printNow("Ctrl-C stops. The ncurses dashboard comes with a later release; this is its data.\n")
     let (concurrency, seconds, interval) = (self.concurrency, self.seconds, self.interval)
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask { try await storeServer.run() }
@@ -149,7 +149,7 @@ struct DemoCommand: AsyncParsableCommand {
           try await Task.sleep(for: .seconds(interval))
           // The admin endpoint's ticker takes the snapshots; this shows its latest.
           if let snapshot = admin.snapshotter.last {
-            Self.say(StatsCommand.table(MeshStats(snapshots: [snapshot])))
+            printNow(StatsCommand.table(MeshStats(snapshots: [snapshot])))
           }
         }
       }
@@ -158,11 +158,5 @@ struct DemoCommand: AsyncParsableCommand {
       group.cancelAll()
     }
     await client.shutdown()
-  }
-
-  /// Writes a line at once: whoever reads the demo through a pipe sees each interval as it
-  /// ends, not when a buffer fills.
-  private static func say(_ text: String) {
-    FileHandle.standardOutput.write(Data((text + "\n").utf8))
   }
 }

@@ -66,11 +66,7 @@ struct ExampleCommand: AsyncParsableCommand {
       if let adminPort, !(0...65535).contains(adminPort) {
         throw ValidationError("--admin-port must be 0-65535.")
       }
-      if let registry {
-        do { _ = try ConfigStoreURL(parsing: registry) } catch {
-          throw ValidationError("--registry: \(error.message)")
-        }
-      }
+      if let registry { _ = try ControlCommand.StoreOptions.url(registry) }
       guard delayMs >= 0 else { throw ValidationError("--delay-ms cannot be negative.") }
       do {
         _ = try ServiceName(service)
@@ -110,7 +106,7 @@ struct ExampleCommand: AsyncParsableCommand {
       }
       var store: EtcdConfigStore?
       if let registry {
-        let opened = try ConfigStoreURL(parsing: registry).open()
+        let opened = try ControlCommand.StoreOptions.url(registry).open()
         store = opened
         let instance = ServiceInstance(
           service: identity.name,
@@ -122,7 +118,7 @@ struct ExampleCommand: AsyncParsableCommand {
         announcement += ", registered in \(registry)"
       }
       // Written unbuffered: scripts and tests wait for this line to learn the ports.
-      FileHandle.standardOutput.write(Data((announcement + "\n").utf8))
+      printNow(announcement)
       let group = ServiceGroup(
         configuration: .init(
           services: services,

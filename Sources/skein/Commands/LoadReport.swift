@@ -31,7 +31,7 @@ struct LoadReport {
             let began = ContinuousClock.now
             do {
               let response = try await call()
-              part.latencies.append(Int64((ContinuousClock.now - began) / .nanoseconds(1)))
+              part.latencies.append((ContinuousClock.now - began).nanoseconds)
               if part.firstResult == nil { part.firstResult = response }
             } catch {
               part.errors += 1

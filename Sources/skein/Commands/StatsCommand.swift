@@ -89,7 +89,7 @@ struct StatsCommand: AsyncParsableCommand {
     let json = self.json
     await client.watch(lists, every: .milliseconds(Int64(interval * 1000))) { stats in
       let text = json ? ((try? Self.json(stats)) ?? "") : Self.table(stats) + "\n"
-      FileHandle.standardOutput.write(Data(text.utf8))
+      printNow(text, terminator: "")
     }
   }
 
@@ -104,9 +104,10 @@ struct StatsCommand: AsyncParsableCommand {
       ["ROUTE", "QPS", "ERR%", "P50 MS", "P99 MS", "INFLIGHT", "BREAKER", "DEGRADED", "TRAFFIC"]
     ]
     for route in stats.routes {
-      let ended = route.successes + route.errors.values.reduce(0, +)
+      let errors = route.errorCount
+      let ended = route.successes + errors
       let errorRate =
-        ended == 0 ? 0 : Double(route.errors.values.reduce(0, +)) / Double(ended) * 100
+        ended == 0 ? 0 : Double(errors) / Double(ended) * 100
       routes.append([
         "\(route.from)/\(route.fromCluster) -> \(route.to)/\(route.toCluster).\(route.method)",
         String(format: "%.1f", route.qps),

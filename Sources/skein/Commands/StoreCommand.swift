@@ -59,7 +59,7 @@ struct StoreCommand: AsyncParsableCommand {
         )
       )
       // Written unbuffered and first: scripts and tests read the URL from this line.
-      FileHandle.standardOutput.write(Data("\(server.url)\n".utf8))
+      printNow("\(server.url)")
       let group = ServiceGroup(
         configuration: .init(
           services: [server],
