@@ -14,12 +14,30 @@ func nanosecondsPerIteration(
   for _ in 0..<rounds {
     let start = ContinuousClock.now
     try body(iterations)
-    let elapsed = ContinuousClock.now - start
-    let nanoseconds =
-      Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
-    best = min(best, nanoseconds / Double(iterations))
+    best = min(best, nanoseconds(ContinuousClock.now - start) / Double(iterations))
   }
   return best
+}
+
+/// The same for an asynchronous body.
+func nanosecondsPerIteration(
+  iterations: Int,
+  rounds: Int = 5,
+  _ body: (Int) async throws -> Void
+) async rethrows -> Double {
+  try await body(max(1, iterations / 10))
+  var best = Double.infinity
+  for _ in 0..<rounds {
+    let start = ContinuousClock.now
+    try await body(iterations)
+    best = min(best, nanoseconds(ContinuousClock.now - start) / Double(iterations))
+  }
+  return best
+}
+
+/// A duration in nanoseconds, as a `Double` for ratios.
+func nanoseconds(_ duration: Duration) -> Double {
+  Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) / 1e9
 }
 
 /// Keeps a value alive so the optimizer cannot drop the work that made it.

@@ -96,10 +96,7 @@ struct MetricsBenchmark: AsyncParsableCommand {
   ) async throws -> Double {
     let endpoint = chain.wrap(Self.endpoint)
     let args = ExampleServiceMethods.VisitArgs(req: ExampleRequest(name: "x"))
-    var best = Double.infinity
-    for round in 0..<6 {
-      let count = round == 0 ? calls / 10 : calls
-      let start = ContinuousClock.now
+    return try await nanosecondsPerIteration(iterations: calls) { count in
       try await withThrowingTaskGroup(of: Void.self) { group in
         for _ in 0..<tasks {
           group.addTask {
@@ -108,12 +105,7 @@ struct MetricsBenchmark: AsyncParsableCommand {
         }
         try await group.waitForAll()
       }
-      let elapsed = ContinuousClock.now - start
-      let nanoseconds =
-        Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
-      if round > 0 { best = min(best, nanoseconds / Double(count)) }
     }
-    return best
   }
 }
 

@@ -114,7 +114,7 @@ final class ThriftLoadHandler: ChannelInboundHandler {
       } else if frame.readableBytes != replySize {
         throw LoadError("reply of \(frame.readableBytes) bytes, the first ones had \(replySize)")
       }
-      if slots.isOvertaking(slot), run.phase == .measuring { run.overtaking += 1 }
+      if run.phase == .measuring, slots.isOvertaking(slot) { run.overtaking += 1 }
       let latency = slots.finish(slot)
       inFlight -= 1
       run.callCompleted(latency: latency)
