@@ -213,6 +213,7 @@ let package = Package(
       name: "SkeinRPCTests",
       dependencies: [
         "SkeinRPC",
+        "SkeinTestSupport",
         "SkeinThrift",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,5 +1,6 @@
 import SkeinGovernance
 import SkeinRPC
+import SkeinTestSupport
 import SkeinThrift
 import Synchronization
 import Testing
@@ -146,12 +147,9 @@ final class EchoServer: Sendable {
   }
 }
 
-/// A loopback port nothing listens on: a server bound and stopped.
-func closedPort() async throws -> InstanceAddress {
-  let server = try await EchoServer.start(tag: "gone")
-  let address = server.address
-  await server.stop()
-  return address
+/// A loopback address that refuses connections and that no other test can take.
+func closedPort() throws -> InstanceAddress {
+  InstanceAddress(host: "127.0.0.1", port: try RefusingPort.make())
 }
 
 /// Calls `Echo` once through `invoker`.

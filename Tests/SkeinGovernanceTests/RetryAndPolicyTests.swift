@@ -15,7 +15,7 @@ struct RetryAndPolicyTests {
   @Test("a connect failure is retried on another instance")
   func retriesConnectFailures() async throws {
     let live = try await EchoServer.start(tag: "live")
-    let dead = try await closedPort()
+    let dead = try closedPort()
     let client = try exampleClient([dead, live.address], retries: 1)
     for _ in 0..<10 { #expect(try await echo(client) == "live") }
     #expect(live.calls == 10)
@@ -81,7 +81,7 @@ struct RetryAndPolicyTests {
 
   @Test("with every instance unreachable the retries run out and the last error comes back")
   func retriesRunOut() async throws {
-    let client = try exampleClient([try await closedPort(), try await closedPort()], retries: 5)
+    let client = try exampleClient([try closedPort(), try closedPort()], retries: 5)
     let error = await #expect(throws: RPCError.self) { try await echo(client) }
     #expect(error?.code == .connectFailed)
     await client.shutdown()
@@ -90,7 +90,7 @@ struct RetryAndPolicyTests {
   @Test("the route's policy sets retries and the timeout, read on every call")
   func policyPerCall() async throws {
     let live = try await EchoServer.start(tag: "live")
-    let dead = try await closedPort()
+    let dead = try closedPort()
     let policy = FixedPolicy(RoutePolicy(retries: 1))
     let client = try exampleClient([dead, live.address], policy: policy)
     for _ in 0..<4 { #expect(try await echo(client) == "live") }

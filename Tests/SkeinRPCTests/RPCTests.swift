@@ -2,6 +2,7 @@ import NIOCore
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import SkeinRPC
+import SkeinTestSupport
 import SkeinThrift
 import Testing
 
@@ -189,11 +190,7 @@ struct RPCTests {
 
   @Test("nothing listening is a connect failure, and retries back off")
   func connectFailure() async throws {
-    // Bind and close a server to get a port nothing listens on.
-    let server = try await RunningServer.start(TestHandler(recorder: Recorder()))
-    let address = server.address
-    await server.stop()
-    let client = try makeClient([address])
+    let client = try makeClient([InstanceAddress(host: "127.0.0.1", port: try RefusingPort.make())])
     let service = TestServiceClient(client)
     let first = await rpcError { _ = try await service.call(req: Request()) }
     #expect(first?.code == .connectFailed)
