@@ -10,17 +10,17 @@ import Testing
 struct LoopbackInvoker<Service: ThriftService>: ThriftCallInvoker {
   let processor: ThriftProcessor<Service>
 
-  func invoke<Method: ThriftMethod>(_ method: Method.Type, args: Method.Args) async throws
-    -> Method.Result
+  func invoke<Method: ThriftMethod>(_ method: Method.Type, named name: String, args: Method.Args)
+    async throws -> Method.Result
   {
     var writer = ThriftBinaryWriter()
-    writer.writeCall(method, args: args, sequenceID: 41)
+    writer.writeCall(method, named: name, args: args, sequenceID: 41)
     guard let reply = await processor.process(writer.buffer) else {
       return try Method.Result(decoding: [UInt8]([0]))  // oneway: an empty result
     }
     var reader = ThriftBinaryReader(buffer: reply)
     let header = try reader.readMessageBegin()
-    #expect(header.sequenceID == 41 && header.name == Method.name)
+    #expect(header.sequenceID == 41 && header.name == name)
     return try reader.readReply(method, header: header)
   }
 }

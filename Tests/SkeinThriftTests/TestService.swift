@@ -319,11 +319,11 @@ actor EchoHandler: Echo {
 struct LoopbackInvoker<Service: ThriftService>: ThriftCallInvoker {
   let processor: ThriftProcessor<Service>
 
-  func invoke<Method: ThriftMethod>(_ method: Method.Type, args: Method.Args) async throws
-    -> Method.Result
+  func invoke<Method: ThriftMethod>(_ method: Method.Type, named name: String, args: Method.Args)
+    async throws -> Method.Result
   {
     var writer = ThriftBinaryWriter()
-    writer.writeCall(Method.self, args: args, sequenceID: 1)
+    writer.writeCall(Method.self, named: name, args: args, sequenceID: 1)
     guard let reply = await processor.process(writer.buffer) else {
       return Method.Result(success: try Self.onewaySuccess(Method.self))
     }

@@ -183,15 +183,17 @@ public final class GovernedClient: ThriftCallInvoker, Sendable {
     )
   }
 
-  /// Picks the callee cluster by the route's traffic split and makes the call through its
-  /// client.
+  /// Picks the callee cluster by the route's traffic split for the method named `name` and
+  /// makes the call through that cluster's client.
   ///
   /// - Throws: ``RPCError`` as ``RPCClient`` does; ``RPCError/Code/noInstance`` when no
   ///   cluster the split allows has instances.
-  public func invoke<Method: ThriftMethod>(_ method: Method.Type, args: Method.Args) async throws
-    -> Method.Result
-  {
-    try await pickClient(Method.name).invoke(Method.self, args: args)
+  public func invoke<Method: ThriftMethod>(
+    _ method: Method.Type,
+    named name: String,
+    args: Method.Args
+  ) async throws -> Method.Result {
+    try await pickClient(name).invoke(Method.self, named: name, args: args)
   }
 
   /// The client of the cluster this call goes to. Two passes over the weights rather than a

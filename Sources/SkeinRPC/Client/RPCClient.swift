@@ -189,21 +189,24 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
     targets.withLock { $0.members }.mapValues(\.breaker.current)
   }
 
-  /// Calls `method` through the chain and the pool.
+  /// Calls the method named `name`, coded with `Method`'s types, through the chain and the
+  /// pool.
   ///
   /// - Throws: ``RPCError`` (timeout, connect failure, transport, remote exception,
   ///   cancellation, overload, every instance's breaker open); a declared IDL exception comes
   ///   back inside the result.
-  public func invoke<Method: ThriftMethod>(_ method: Method.Type, args: Method.Args) async throws
-    -> Method.Result
-  {
+  public func invoke<Method: ThriftMethod>(
+    _ method: Method.Type,
+    named name: String,
+    args: Method.Args
+  ) async throws -> Method.Result {
     let parent = CallContext.current
     let route = FiveTuple(
       unchecked: configuration.caller.name,
       fromCluster: configuration.caller.cluster,
       to: configuration.target.name,
       toCluster: configuration.target.cluster,
-      method: Method.name
+      method: name
     )
     let policy = policyProvider?.policy(for: route)
     let ownDeadline = ContinuousClock.now + (policy?.timeout ?? configuration.timeout)
@@ -247,9 +250,9 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
         throw RPCError(
           .timeout,
           lastError.map {
-            "the deadline passed after \(tried.count) attempt(s) of '\(Method.name)'; the last: \($0)"
+            "the deadline passed after \(tried.count) attempt(s) of '\(context.route.method)'; the last: \($0)"
           }
-            ?? "the deadline passed before '\(Method.name)' was sent"
+            ?? "the deadline passed before '\(context.route.method)' was sent"
         )
       }
       try Task.checkCancellation()
@@ -341,11 +344,16 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
         let sequenceID = connection.makeSequenceID()
         var writer = ThriftBinaryWriter(capacity: 256)
         let frame = writer.beginFrame()
-        writer.writeCall(Method.self, args: args, sequenceID: sequenceID)
+        writer.writeCall(
+          Method.self,
+          named: context.route.method,
+          args: args,
+          sequenceID: sequenceID
+        )
         do {
           try writer.endFrame(at: frame, maxFrameSize: limits.maxFrameSize)
         } catch {
-          throw RPCError(.protocolError, "request to '\(Method.name)' too large: \(error)")
+          throw RPCError(.protocolError, "request to '\(context.route.method)' too large: \(error)")
         }
         return try await connection.send(
           writer.buffer,
@@ -354,7 +362,7 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
           deadline: deadline
         )
       }
-      let result = try decodeReply(Method.self, reply, from: address)
+      let result = try decodeReply(Method.self, context.route.method, reply, from: address)
       member.breaker.record(success: true)
       return result
     } catch {
@@ -365,13 +373,14 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
 
   private func decodeReply<Method: ThriftMethod>(
     _ method: Method.Type,
+    _ name: String,
     _ frame: ByteBuffer?,
     from address: InstanceAddress
   ) throws -> Method.Result {
     guard let frame else {
       // Oneway methods' results are ThriftOnewayResult: there is nothing to decode.
       guard let done = ThriftOnewayResult() as? Method.Result else {
-        throw RPCError(.protocolError, "no reply to two-way method '\(Method.name)'")
+        throw RPCError(.protocolError, "no reply to two-way method '\(name)'")
       }
       return done
     }
@@ -385,11 +394,11 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
       }
       throw RPCError(
         .remote,
-        "\(address) answered '\(Method.name)' with \(exception)",
+        "\(address) answered '\(name)' with \(exception)",
         remoteException: exception
       )
     } catch {
-      throw RPCError(.protocolError, "bad reply to '\(Method.name)' from \(address): \(error)")
+      throw RPCError(.protocolError, "bad reply to '\(name)' from \(address): \(error)")
     }
   }
 

@@ -6,8 +6,20 @@ extension ThriftBinaryWriter {
     args: Method.Args,
     sequenceID: Int32
   ) {
+    writeCall(method, named: Method.name, args: args, sequenceID: sequenceID)
+  }
+
+  /// Writes a complete call message of the method named `name` on the wire, coded with
+  /// `Method`'s types (a generic call).
+  @inlinable
+  public mutating func writeCall<Method: ThriftMethod>(
+    _ method: Method.Type,
+    named name: String,
+    args: Method.Args,
+    sequenceID: Int32
+  ) {
     let type: ThriftMessageType = Method.isOneway ? .oneway : .call
-    writeMessageBegin(ThriftMessageHeader(name: Method.name, type: type, sequenceID: sequenceID))
+    writeMessageBegin(ThriftMessageHeader(name: name, type: type, sequenceID: sequenceID))
     args.write(to: &self)
   }
 
@@ -18,7 +30,19 @@ extension ThriftBinaryWriter {
     result: Method.Result,
     sequenceID: Int32
   ) {
-    writeMessageBegin(ThriftMessageHeader(name: Method.name, type: .reply, sequenceID: sequenceID))
+    writeReply(method, named: Method.name, result: result, sequenceID: sequenceID)
+  }
+
+  /// Writes a complete reply message named `name`, which echoes the request's name (a server
+  /// of methods defined at run time has no other).
+  @inlinable
+  public mutating func writeReply<Method: ThriftMethod>(
+    _ method: Method.Type,
+    named name: String,
+    result: Method.Result,
+    sequenceID: Int32
+  ) {
+    writeMessageBegin(ThriftMessageHeader(name: name, type: .reply, sequenceID: sequenceID))
     result.write(to: &self)
   }
 
@@ -50,7 +74,7 @@ extension ThriftBinaryReader {
       throw try ThriftApplicationException(from: &self)
     case .call, .oneway:
       throw ThriftProtocolError.invalidData(
-        "expected a reply to '\(Method.name)', got a \(header.type) message"
+        "expected a reply to '\(header.name)', got a \(header.type) message"
       )
     }
   }

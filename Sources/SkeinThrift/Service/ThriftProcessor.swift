@@ -89,7 +89,7 @@ public struct ThriftProcessor<Service: ThriftService>: Sendable {
       return reply.exception(
         ThriftApplicationException(
           .unknownMethod,
-          "unknown method '\(header.name)' of service '\(Service.serviceName)'"
+          "unknown method '\(header.name)' of service '\(service.idlServiceName)'"
         )
       )
     } catch {
@@ -143,7 +143,7 @@ struct ReplyBuilder: Sendable {
   func reply<Method: ThriftMethod>(_ method: Method.Type, _ result: Method.Result) -> ByteBuffer? {
     if isOneway || Method.isOneway { return nil }
     return build { writer in
-      writer.writeReply(method, result: result, sequenceID: header.sequenceID)
+      writer.writeReply(method, named: header.name, result: result, sequenceID: header.sequenceID)
     }
   }
 

@@ -9,6 +9,9 @@ public protocol ThriftService: Sendable {
   static var serviceName: String { get }
   /// Every method this processor serves, inherited ones included, in IDL order.
   static var methodNames: [String] { get }
+  /// The service's name in error messages: ``serviceName`` unless the service is defined at
+  /// run time (a simulated one serves whatever IDL service its configuration names).
+  var idlServiceName: String { get }
 
   /// Calls `visitor` with the named method's descriptor and a closure that runs the handler.
   ///
@@ -18,6 +21,11 @@ public protocol ThriftService: Sendable {
   /// - Returns: The visitor's output, or `nil` when the service has no such method.
   func dispatch<Visitor: ThriftMethodVisitor>(method: String, to visitor: Visitor) async throws
     -> Visitor.Output?
+}
+
+extension ThriftService {
+  /// The IDL's name, ``serviceName``.
+  public var idlServiceName: String { Self.serviceName }
 }
 
 /// What to do with a method once ``ThriftService/dispatch(method:to:)`` has found it.
@@ -49,4 +57,26 @@ public protocol ThriftCallInvoker: Sendable {
   /// - Returns: The decoded result (for a oneway method, once the call was sent).
   func invoke<Method: ThriftMethod>(_ method: Method.Type, args: Method.Args) async throws
     -> Method.Result
+
+  /// Performs one call of the method named `name` on the wire, with `Method`'s argument and
+  /// result types: a generic call, for callers whose methods are data rather than generated
+  /// code (a proxy, the demo mesh's simulated services). Conformers implement this one; the
+  /// typed call above is it with `Method.name`.
+  ///
+  /// - Parameters:
+  ///   - method: The types the arguments and result are coded with.
+  ///   - name: The method's name in the message header and in the call's five-tuple.
+  ///   - args: The arguments.
+  /// - Returns: The decoded result (for a oneway method, once the call was sent).
+  func invoke<Method: ThriftMethod>(_ method: Method.Type, named name: String, args: Method.Args)
+    async throws -> Method.Result
+}
+
+extension ThriftCallInvoker {
+  /// Calls `Method` by its own name.
+  public func invoke<Method: ThriftMethod>(_ method: Method.Type, args: Method.Args) async throws
+    -> Method.Result
+  {
+    try await invoke(method, named: Method.name, args: args)
+  }
 }
