@@ -20,15 +20,18 @@ public final class RunningProcess: Sendable {
     self.process = process
     self.commandLine = ([executable] + arguments).joined(separator: " ")
     let output = self.output
-    pipe.fileHandleForReading.readabilityHandler = { handle in
-      let data = handle.availableData
-      if data.isEmpty {
-        handle.readabilityHandler = nil
-      } else {
-        output.text.withLock { $0 += String(decoding: data, as: UTF8.self) }
-      }
-    }
+    let reading = pipe.fileHandleForReading
     try process.run()
+    // A thread of its own reads until the program's end: no dispatch source watches the pipe
+    // (one whose descriptor is closed under it takes the process down), and an interrupted
+    // read is retried instead of trapping, as `availableData` does.
+    Thread {
+      while true {
+        let chunk = reading.readChunkRetryingInterrupts()
+        if chunk.isEmpty { return }
+        output.text.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
+      }
+    }.start()
   }
 
   deinit {

@@ -42,10 +42,10 @@ public struct ProcessResult: Sendable {
     let errorData = CollectedData()
     let done = DispatchSemaphore(value: 0)
     Thread {
-      errorData.data = errors.fileHandleForReading.readDataToEndOfFile()
+      errorData.data = errors.fileHandleForReading.readToEndRetryingInterrupts()
       done.signal()
     }.start()
-    let outputData = output.fileHandleForReading.readDataToEndOfFile()
+    let outputData = output.fileHandleForReading.readToEndRetryingInterrupts()
     done.wait()
     process.waitUntilExit()
     return ProcessResult(
