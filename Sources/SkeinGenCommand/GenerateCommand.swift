@@ -76,7 +76,7 @@ public struct GenerateCommand: ParsableCommand {
     } catch let error as IDLError {
       // The compiler's form (`file:line:column: error: …`) with nothing around it, so editors
       // and build logs can jump to the spot.
-      FileHandle.standardError.write(Data((error.description + "\n").utf8))
+      try? FileHandle.standardError.write(contentsOf: Data((error.description + "\n").utf8))
       throw ExitCode.failure
     }
     var stale: [String] = []

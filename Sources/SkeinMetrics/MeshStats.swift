@@ -24,7 +24,7 @@ public struct MeshStats: Sendable, Hashable, Codable {
     var server: [String: RouteStats] = [:]
     for snapshot in snapshots {
       for route in snapshot.routes {
-        let key = route.pathKey
+        let key = route.path
         switch route.side {
         case .client: client[key] = client[key].map { $0.merged(with: route) } ?? route
         case .server: server[key] = server[key].map { $0.merged(with: route) } ?? route
@@ -40,7 +40,7 @@ public struct MeshStats: Sendable, Hashable, Codable {
       merged.instances = merged.instances ?? fromServers.instances
       return merged
     }
-    self.routes = routes.values.sorted { $0.pathKey < $1.pathKey }
+    self.routes = routes.values.sorted { $0.path < $1.path }
     self.nodes = (snapshots.map(\.node) + down).sorted {
       ($0.service, $0.cluster, $0.instance) < ($1.service, $1.cluster, $1.instance)
     }

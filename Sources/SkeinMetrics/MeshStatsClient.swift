@@ -2,6 +2,7 @@ public import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+public import SkeinGovernance
 public import SkeinRPC
 import Synchronization
 
@@ -33,6 +34,30 @@ public struct MeshStatsClient: Sendable {
       snapshots: results.compactMap(\.1),
       down: results.filter { $0.1 == nil }.map { Self.down($0.0) }
     )
+  }
+
+  /// Asks the admin endpoint of every registered instance that has one; an instance that does
+  /// not answer is listed down under its registered service, cluster and id (a killed node
+  /// stays registered until its lease lapses).
+  public func collect(registered instances: [ServiceInstance]) async -> MeshStats {
+    let byAdmin = Dictionary(
+      instances.compactMap { instance in instance.adminAddress.map { ($0, instance) } },
+      uniquingKeysWith: { first, _ in first }
+    )
+    var stats = await collect(byAdmin.keys.sorted())
+    for index in stats.nodes.indices where !stats.nodes[index].up {
+      guard let address = try? InstanceAddress(parsing: stats.nodes[index].address ?? ""),
+        let instance = byAdmin[address]
+      else { continue }
+      stats.nodes[index].service = instance.service
+      stats.nodes[index].cluster = instance.cluster
+      stats.nodes[index].instance = instance.id
+      stats.nodes[index].address = instance.address.description
+    }
+    stats.nodes.sort {
+      ($0.service, $0.cluster, $0.instance) < ($1.service, $1.cluster, $1.instance)
+    }
+    return stats
   }
 
   /// One node's last snapshot.

@@ -152,7 +152,7 @@ public final class Snapshotter: Sendable {
           cpuPercent: max(0, (cpu - state.cpuSeconds) / elapsed * 100)
         ),
         routes: routes.values.sorted {
-          ($0.side.rawValue, $0.pathKey) < ($1.side.rawValue, $1.pathKey)
+          ($0.side.rawValue, $0.path) < ($1.side.rawValue, $1.path)
         }
       )
       state.taken = now
@@ -164,8 +164,9 @@ public final class Snapshotter: Sendable {
 }
 
 extension RouteStats {
-  /// `/from/fromCluster/to/toCluster/method`, for ordering.
-  var pathKey: String { "/\(from)/\(fromCluster)/\(to)/\(toCluster)/\(method)" }
+  /// The route's path, `/from/fromCluster/to/toCluster/method`: its name in governance keys
+  /// and the order of the stats.
+  public var path: String { "/\(from)/\(fromCluster)/\(to)/\(toCluster)/\(method)" }
 }
 
 /// The process's CPU time and resident memory, read from the kernel.

@@ -10,7 +10,8 @@ struct Skein: AsyncParsableCommand {
       "A Thrift RPC framework for Swift and the dashboard that steers a mesh built with it.",
     subcommands: [
       DemoCommand.self, StatsCommand.self, ControlCommand.self, StoreCommand.self,
-      ExampleCommand.self, MeshCommand.self, GenerateCommand.self,
+      NodeCommand.self, LoadCommand.self, ExampleCommand.self, MeshCommand.self,
+      GenerateCommand.self,
     ]
   )
 }

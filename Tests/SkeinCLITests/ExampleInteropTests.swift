@@ -122,58 +122,6 @@ struct ExampleInteropTests {
     await client.shutdown()
   }
 
-  @Test("skein demo brings up a mesh and shows both routes with traffic and no errors")
-  func demo() async throws {
-    let run = try await ProcessResult.check(
-      try skeinExecutable(),
-      [
-        "demo", "--seconds", "2", "--interval", "0.5", "--instances", "1", "--concurrency", "2",
-        "--delay-ms", "5",
-      ]
-    )
-    let lines = run.output.split(separator: "\n")
-    #expect(lines.first?.hasPrefix("skein demo: config store memory://127.0.0.1:") == true)
-    for route in ["gateway/default -> example/c1.Visit", "gateway/default -> example/c2.Visit"] {
-      let last = try #require(lines.last { $0.hasPrefix(route) }, "\(route) in:\n\(run.output)")
-      // ROUTE (three words), QPS, ERR%, P50 MS, P99 MS, INFLIGHT, BREAKER, DEGRADED, TRAFFIC
-      let columns = last.split(separator: " ")
-      #expect((Double(columns[3]) ?? 0) > 0, "QPS of \(last)")
-      #expect(columns[4] == "0.0", "errors of \(last)")
-      #expect(columns[8] == "closed" && columns[9] == "no", "breaker and degrade of \(last)")
-    }
-  }
-
-  @Test("skein ctl against the demo's store shifts its traffic: the gateway obeys")
-  func demoObeysTraffic() async throws {
-    let skein = try skeinExecutable()
-    let demo = try RunningProcess(
-      skein,
-      ["demo", "--interval", "0.2", "--instances", "1", "--concurrency", "2", "--delay-ms", "2"]
-    )
-    defer { demo.signal() }
-    let first = try await demo.waitForLine(containing: "config store memory://")
-    let url = try #require(first.split(separator: " ").last.map(String.init))
-    _ = try await demo.waitForLine(containing: "example/c2.Visit")
-    let shifted = try await ProcessResult.run(
-      skein,
-      ["ctl", "traffic", "/gateway/default/example/*/Visit", "c1=100,c2=0", "--registry", url]
-    )
-    #expect(shifted.status == 0, "\(shifted.errorOutput)")
-    // Within a second the split in force shows and c2 stops getting new calls.
-    let deadline = ContinuousClock.now + .seconds(10)
-    var obeyed = false
-    while !obeyed, ContinuousClock.now < deadline {
-      try await Task.sleep(for: .milliseconds(200))
-      let lines = demo.printed.split(separator: "\n")
-      let c1 = lines.last { $0.hasPrefix("gateway/default -> example/c1.Visit") }
-      let c2 = lines.last { $0.hasPrefix("gateway/default -> example/c2.Visit") }
-      obeyed =
-        c1?.contains("c1=100,c2=0") == true
-        && c2.map { $0.split(separator: " ")[3] == "0.0" } == true
-    }
-    #expect(obeyed, "the demo's last tables:\n\(demo.printed.suffix(1200))")
-  }
-
   @Test("bad options get a clear error and no crash")
   func badOptions() async throws {
     let skein = try skeinExecutable()

@@ -19,6 +19,29 @@ let defaultMeshPath = packageRoot.appending(path: "demo/mesh.yaml").path
     mesh = try MeshLoader.load(contentsOf: defaultMeshPath)
   }
 
+  @Test func theBuiltInCopyIsDemoAsCommitted() throws {
+    let demo = packageRoot.appending(path: "demo")
+    let idl = try FileManager.default.contentsOfDirectory(atPath: demo.appending(path: "idl").path)
+      .filter { $0.hasSuffix(".thrift") }.map { "idl/\($0)" }
+    var files: [String: String] = [:]
+    for path in ["mesh.yaml"] + idl {
+      files[path] = try String(contentsOf: demo.appending(path: path), encoding: .utf8)
+    }
+    let source = DefaultMesh.source(embedding: files)
+    let generated = packageRoot.appending(
+      path: "Sources/SkeinMesh/Generated/DefaultMeshFiles.swift"
+    )
+    if ProcessInfo.processInfo.environment["SKEIN_REGENERATE"] == "1" {
+      try source.write(to: generated, atomically: true, encoding: .utf8)
+    }
+    let committed = try? String(contentsOf: generated, encoding: .utf8)
+    #expect(
+      committed == source,
+      "the built-in mesh is stale; run SKEIN_REGENERATE=1 swift test --filter DefaultMeshTests"
+    )
+    #expect(try DefaultMesh.load() == mesh)
+  }
+
   @Test func meetsTheIssuesCounts() {
     #expect(mesh.services.count >= 6)
     let multiCluster = mesh.services.filter { $0.clusters.count >= 2 }.count

@@ -77,6 +77,11 @@ public struct Registry: Sendable {
     try await Self.decode(store.list(prefix: prefix(service)).entries)
   }
 
+  /// Every registered instance of every service now, in key order.
+  public func allInstances() async throws -> [ServiceInstance] {
+    try await Self.decode(store.list(prefix: Self.root + "/").entries)
+  }
+
   /// The instance list of `service`, first as it is, then again after every change, until the
   /// task is cancelled.
   public func watch(_ service: ServiceName) -> AsyncThrowingStream<[ServiceInstance], any Error> {

@@ -1,3 +1,5 @@
+import SkeinRPC
+
 /// A store revision: every change gets the next one, so watchers can resume where they left
 /// off and tell old values from new.
 public typealias ConfigRevision = Int64
@@ -135,5 +137,67 @@ extension ConfigStore {
   @discardableResult
   public func put(_ key: String, _ value: String) async throws -> ConfigRevision {
     try await put(key, value, lease: nil)
+  }
+}
+
+/// What ``ConfigStore/follow(prefix:onError:)`` reports: the whole prefix, then each change.
+public enum ConfigUpdate: Sendable, Hashable {
+  /// Everything under the prefix now; what was known before is void.
+  case reset([ConfigEntry])
+  /// One key changed.
+  case changed(ConfigChange)
+}
+
+extension ConfigStore {
+  /// Lists `prefix`, then follows its changes until the task is cancelled. When the store
+  /// fails, `onError` hears why and, after a backoff, the prefix is listed again (a
+  /// ``ConfigUpdate/reset(_:)``) and followed from there: a store restart loses nothing, and
+  /// the caller keeps what it knew while the store is away.
+  public func follow(
+    prefix: String,
+    onError: @escaping @Sendable (any Error) -> Void = { _ in }
+  ) -> AsyncStream<ConfigUpdate> {
+    AsyncStream { continuation in
+      let task = Task {
+        var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
+        while !Task.isCancelled {
+          do {
+            let (entries, revision) = try await list(prefix: prefix)
+            continuation.yield(.reset(entries))
+            backoff.reset()
+            for try await change in watch(prefix: prefix, after: revision) {
+              continuation.yield(.changed(change))
+            }
+          } catch is CancellationError {
+            break
+          } catch {
+            if Task.isCancelled { break }
+            onError(error)
+          }
+          try? await Task.sleep(for: backoff.next())
+        }
+        continuation.finish()
+      }
+      continuation.onTermination = { _ in task.cancel() }
+    }
+  }
+
+  /// Mirrors `prefix` into the caller's state until the task is cancelled: on every listing,
+  /// `reset` and then `apply` for each key; on every change, `apply` (a `nil` value: deleted).
+  public func mirror(
+    prefix: String,
+    onError: @escaping @Sendable (any Error) -> Void = { _ in },
+    reset: () -> Void,
+    apply: (_ key: String, _ value: String?) -> Void
+  ) async {
+    for await update in follow(prefix: prefix, onError: onError) {
+      switch update {
+      case .reset(let entries):
+        reset()
+        for entry in entries { apply(entry.key, entry.value) }
+      case .changed(let change):
+        apply(change.key, change.kind == .put ? change.value : nil)
+      }
+    }
   }
 }

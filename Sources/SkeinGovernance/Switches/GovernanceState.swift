@@ -132,6 +132,12 @@ public struct GovernanceEvent: Sendable, Hashable, CustomStringConvertible {
   /// What happened.
   public var message: String
 
+  /// An event about `key` (`nil`: about the store).
+  public init(key: String?, message: String) {
+    self.key = key
+    self.message = message
+  }
+
   /// `key: message`.
   public var description: String { key.map { "\($0): \(message)" } ?? message }
 }
@@ -254,23 +260,14 @@ public final class GovernanceState: RoutePolicyProvider, Sendable {
   /// Lists the switches, then follows every change until the task is cancelled; after a watch
   /// fails it lists again and resumes, so a store restart loses nothing.
   public func run() async {
-    var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
-    while !Task.isCancelled {
-      do {
-        let (entries, revision) = try await store.list(prefix: GovernanceSwitch.root + "/")
-        tables.withLock { $0 = Tables() }
-        for entry in entries { apply(key: entry.key, value: entry.value) }
-        backoff.reset()
-        for try await change in store.watch(prefix: GovernanceSwitch.root + "/", after: revision) {
-          apply(key: change.key, value: change.kind == .put ? change.value : nil)
-        }
-      } catch is CancellationError {
-        return
-      } catch {
+    await store.mirror(
+      prefix: GovernanceSwitch.root + "/",
+      onError: { [onEvent] error in
         onEvent(GovernanceEvent(key: nil, message: "config store: \(error); retrying"))
-      }
-      try? await Task.sleep(for: backoff.next())
-    }
+      },
+      reset: { tables.withLock { $0 = Tables() } },
+      apply: apply
+    )
   }
 
   /// Applies one key's new value (`nil`: deleted). A value that does not parse is reported and
@@ -292,30 +289,21 @@ public final class GovernanceState: RoutePolicyProvider, Sendable {
       return
     }
     do {
-      let data = Data(value.utf8)
       switch kind {
       case .degrade:
-        let on = try JSONDecoder().decode(DegradeValue.self, from: data).on
+        let on = try SwitchValue.parseDegrade(value)
         tables.withLock {
           $0.degrade[pattern] = on
           $0.changed()
         }
       case .traffic:
-        let weights = try JSONDecoder().decode([String: Int].self, from: data)
-        guard weights.values.allSatisfy({ $0 >= 0 }), weights.values.contains(where: { $0 > 0 }),
-          weights.keys.allSatisfy({ (try? Cluster($0)) != nil })
-        else {
-          throw GovernanceValueError(
-            "weights must be cluster names with non-negative integers, one positive"
-          )
-        }
+        let weights = try SwitchValue.parseTraffic(value)
         tables.withLock {
           $0.traffic[pattern] = weights
           $0.changed()
         }
       case .config:
-        let config = try JSONDecoder().decode(RouteConfig.self, from: data)
-        try config.validate()
+        let config = try SwitchValue.parseConfig(value)
         tables.withLock {
           $0.config[pattern] = config
           $0.changed()
@@ -330,14 +318,4 @@ public final class GovernanceState: RoutePolicyProvider, Sendable {
       )
     }
   }
-}
-
-/// `{"on": true}`.
-private struct DegradeValue: Decodable {
-  var on: Bool
-}
-
-private struct GovernanceValueError: Error, CustomStringConvertible {
-  let description: String
-  init(_ description: String) { self.description = description }
 }

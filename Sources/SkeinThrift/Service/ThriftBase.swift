@@ -37,3 +37,82 @@ public struct ThriftBaseResp: Sendable, Hashable {
     self.extra = extra
   }
 }
+
+extension ThriftBase: ThriftStruct {
+  /// Reads a `base.Base` struct; unknown fields are skipped. Callers whose methods are data,
+  /// not generated code, read the envelope with this.
+  public init(from reader: inout ThriftBinaryReader) throws {
+    self.init()
+    try reader.readStructBegin()
+    while let field = try reader.readFieldBegin() {
+      switch (field.id, field.type) {
+      case (1, .string): logID = try reader.readString()
+      case (2, .string): caller = try reader.readString()
+      case (3, .map): extra = try reader.readStringMap()
+      default: try reader.skip(field.type)
+      }
+    }
+    reader.readStructEnd()
+  }
+
+  /// Writes the envelope as a `base.Base` struct.
+  public func write(to writer: inout ThriftBinaryWriter) {
+    writer.writeFieldBegin(.string, id: 1)
+    writer.writeString(logID)
+    writer.writeFieldBegin(.string, id: 2)
+    writer.writeString(caller)
+    if let extra {
+      writer.writeFieldBegin(.map, id: 3)
+      writer.writeStringMap(extra)
+    }
+    writer.writeFieldStop()
+  }
+}
+
+extension ThriftBaseResp: ThriftStruct {
+  /// Reads a `base.BaseResp` struct; unknown fields are skipped.
+  public init(from reader: inout ThriftBinaryReader) throws {
+    self.init()
+    try reader.readStructBegin()
+    while let field = try reader.readFieldBegin() {
+      switch (field.id, field.type) {
+      case (1, .string): statusMessage = try reader.readString()
+      case (2, .i32): statusCode = try reader.readI32()
+      case (3, .map): extra = try reader.readStringMap()
+      default: try reader.skip(field.type)
+      }
+    }
+    reader.readStructEnd()
+  }
+
+  /// Writes the envelope as a `base.BaseResp` struct.
+  public func write(to writer: inout ThriftBinaryWriter) {
+    writer.writeFieldBegin(.string, id: 1)
+    writer.writeString(statusMessage)
+    writer.writeFieldBegin(.i32, id: 2)
+    writer.writeI32(statusCode)
+    if let extra {
+      writer.writeFieldBegin(.map, id: 3)
+      writer.writeStringMap(extra)
+    }
+    writer.writeFieldStop()
+  }
+}
+
+extension ThriftBinaryReader {
+  /// Reads a `map<string, string>`.
+  fileprivate mutating func readStringMap() throws -> [String: String] {
+    try readMap(of: .string, .string) { reader in (try reader.readString(), try reader.readString())
+    }
+  }
+}
+
+extension ThriftBinaryWriter {
+  /// Writes a `map<string, string>`.
+  fileprivate mutating func writeStringMap(_ map: [String: String]) {
+    writeMap(map, of: .string, .string) { writer, key, value in
+      writer.writeString(key)
+      writer.writeString(value)
+    }
+  }
+}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SkeinGovernance
+import SkeinMesh
 import SkeinRPC
 
 /// `skein ctl`: flips governance switches in the config store; every caller obeys.
@@ -18,8 +19,10 @@ struct ControlCommand: AsyncParsableCommand {
         skein ctl traffic /*/*/example/*/* c1=80,c2=20
         skein ctl config /*/*/example/*/Visit '{"timeout_ms":250,"balancer":"p2c"}'
         skein ctl get /skein/governance/ --registry memory://127.0.0.1:2380
+        skein ctl fault storage/c1/0 --latency-ms 200 --error-rate 0.2
+        skein ctl fault storage/c1/0 --clear
       """,
-    subcommands: [Degrade.self, Traffic.self, Config.self, Get.self]
+    subcommands: [Degrade.self, Traffic.self, Config.self, Fault.self, Get.self]
   )
 
   /// Where the config store is.
@@ -86,10 +89,9 @@ struct ControlCommand: AsyncParsableCommand {
 
     func run() async throws {
       let key = GovernanceSwitch.degrade.key(for: try ControlCommand.pattern(path))
-      let revision = try await store.withStore {
-        try await $0.put(key, #"{"on":\#(state == "on")}"#)
-      }
-      print("\(key) = {\"on\":\(state == "on")} (revision \(revision))")
+      let value = SwitchValue.degrade(state == "on")
+      let revision = try await store.withStore { try await $0.put(key, value) }
+      print("\(key) = \(value) (revision \(revision))")
     }
   }
 
@@ -127,9 +129,7 @@ struct ControlCommand: AsyncParsableCommand {
 
     func run() async throws {
       let key = GovernanceSwitch.traffic.key(for: try ControlCommand.pattern(path))
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = .sortedKeys
-      let value = String(decoding: try encoder.encode(parsedWeights()), as: UTF8.self)
+      let value = try SwitchValue.traffic(parsedWeights())
       let revision = try await store.withStore { try await $0.put(key, value) }
       print("\(key) = \(value) (revision \(revision))")
     }
@@ -149,7 +149,7 @@ struct ControlCommand: AsyncParsableCommand {
     func validate() throws {
       _ = try ControlCommand.pattern(path)
       do {
-        _ = try JSONDecoder().decode(RouteConfig.self, from: Data(json.utf8))
+        _ = try SwitchValue.parseConfig(json)
       } catch { throw ValidationError("not a route config document: \(error)") }
     }
 
@@ -157,6 +157,75 @@ struct ControlCommand: AsyncParsableCommand {
       let key = GovernanceSwitch.config.key(for: try ControlCommand.pattern(path))
       let revision = try await store.withStore { try await $0.put(key, json) }
       print("\(key) = \(json) (revision \(revision))")
+    }
+  }
+
+  /// `skein ctl fault SERVICE/CLUSTER/INSTANCE …`.
+  struct Fault: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Inject a fault into one instance of a demo mesh, or clear it.",
+      discussion: """
+        The instance obeys within a tenth of a second: added latency and errors apply to its \
+        next calls; --down kills it (server and admin endpoint closed, its lease left to \
+        lapse, as a crash would) until the fault is cleared; --partition makes it take calls \
+        and never answer. Each use replaces the instance's whole fault.
+        """
+    )
+
+    @Argument(help: "The instance: service/cluster/index, e.g. storage/c1/0.")
+    var instance: String
+    @Option(help: "Milliseconds to add to every call.") var latencyMs: Int?
+    @Option(help: "The share of calls to fail, 0-1.") var errorRate: Double?
+    @Flag(help: "Kill the instance.") var down = false
+    @Flag(help: "Cut the instance off: calls reach it and are never answered.") var partition =
+      false
+    @Flag(help: "Remove the fault: the instance is healthy (and restarted, if killed).")
+    var clear = false
+    @OptionGroup var store: StoreOptions
+
+    func meshInstance() throws -> MeshInstance {
+      let parts = instance.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+      guard parts.count == 3, let index = Int(parts[2]), index >= 0,
+        let service = try? ServiceName(parts[0]), let cluster = try? Cluster(parts[1])
+      else {
+        throw ValidationError(
+          "the instance is service/cluster/index, like storage/c1/0, not '\(instance)'"
+        )
+      }
+      return MeshInstance(service: service, cluster: cluster, index: index, weight: 0)
+    }
+
+    var fault: InstanceFault {
+      InstanceFault(
+        latencyMilliseconds: latencyMs,
+        errorRate: errorRate,
+        down: down ? true : nil,
+        partitioned: partition ? true : nil
+      )
+    }
+
+    func validate() throws {
+      _ = try meshInstance()
+      guard clear != (fault != .none) else {
+        throw ValidationError(
+          "give a fault (--latency-ms, --error-rate, --down, --partition) or --clear"
+        )
+      }
+      do {
+        _ = try InstanceFault.parse(fault.value)
+      } catch { throw ValidationError("\(error)") }
+    }
+
+    func run() async throws {
+      let key = InstanceFault.key(of: try meshInstance())
+      if clear {
+        let existed = try await store.withStore { try await $0.delete(key) }
+        print(existed ? "\(key) cleared" : "\(key) had no fault")
+        return
+      }
+      let value = fault.value
+      let revision = try await store.withStore { try await $0.put(key, value) }
+      print("\(key) = \(value) (revision \(revision))")
     }
   }
 

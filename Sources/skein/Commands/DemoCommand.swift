@@ -1,162 +1,174 @@
 import ArgumentParser
 import Foundation
-import SkeinDemoIDL
-import SkeinExample
 import SkeinGovernance
+import SkeinMesh
 import SkeinMetrics
 import SkeinRPC
 
-/// `skein demo`: a small mesh of real RPC nodes on loopback and a live view of its routes.
-///
-/// Today the view is the `skein stats` table per interval on the terminal; the mesh of
-/// `demo/mesh.yaml` and the ncurses dashboard replace it as they land. The pieces are the real
-/// ones already: the embedded config store served on loopback (so `skein ctl` and
-/// `skein stats` join in from another terminal), the registry, a governed client, the metrics
-/// middleware on both sides and an admin endpoint.
+/// `skein demo`: the demo mesh of real RPC nodes on loopback, driven by its edge load, with
+/// its routes shown live.
 struct DemoCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "demo",
-    abstract: "Run a demo mesh of real RPC nodes on loopback and show its routes live.",
+    abstract: "Run the demo mesh of real RPC nodes on loopback and show its routes live.",
     discussion: """
-      Starts the embedded config store on loopback (its memory:// URL is printed first), \
-      `example` servers in two clusters (c1, c2) registered in it, and a `gateway` that calls \
-      them through a governed client (traffic split, degrade, breakers, retries from the \
-      store), then prints each route's QPS, errors and latency every interval until Ctrl-C \
-      (or --seconds). From another terminal, steer it and read it:
+      Starts the embedded config store on loopback (its memory:// URL is printed first), every \
+      instance of the mesh as a real server on its own 127.0.0.1 port, registered in the \
+      store with an admin endpoint, and the open-loop edge load. Nodes call their downstream \
+      methods through governed clients: traffic splits, degrade switches, breakers and \
+      retries come from the store, so from another terminal you can steer the mesh and read it:
 
-        skein ctl traffic /gateway/default/example/*/Visit c1=80,c2=20 --registry memory://…
-        skein ctl degrade /gateway/default/example/c2/Visit on --registry memory://…
         skein stats --registry memory://…
+        skein ctl traffic '/feed/*/recommend/*/Rank' c1=0,c2=100 --registry memory://…
+        skein ctl degrade '/gateway/*/ad/*/GetAds' on --registry memory://…
+        skein ctl fault storage/c1/0 --down --registry memory://…
+
+      Until the dashboard lands, the routes table is printed every --interval; with \
+      --headless nothing is printed until the end, when `skein stats` is (--json: as JSON). \
+      The exit code is 0 when the mesh served traffic.
 
       Examples:
         skein demo
-        skein demo --instances 3 --concurrency 32 --seconds 10
+        skein demo --headless --duration 10 --rate 500 --json
+        skein demo --mesh my-mesh.yaml --log /tmp/mesh.log
       """
   )
 
-  @Option(help: "Servers per cluster.")
-  var instances = 2
+  @OptionGroup var meshOptions: MeshOptions
 
-  @Option(help: "Calls the gateway keeps in flight.")
-  var concurrency = 8
-
-  @Option(help: "Milliseconds each server call takes (simulated work).")
-  var delayMs = 1
+  @Flag(help: "Run without the live view; print `skein stats` at the end.")
+  var headless = false
 
   @Option(help: "Stop after this many seconds (0: run until Ctrl-C).")
-  var seconds = 0
+  var duration = 0.0
 
-  @Option(help: "Seconds between two lines of figures.")
+  @Option(help: "The edge load in calls per second (default: the mesh file's rate).")
+  var rate: Double?
+
+  @Flag(help: "With --headless: print the final stats as JSON, as `skein stats --json` does.")
+  var json = false
+
+  @Option(help: "Seconds between two routes tables (without --headless).")
   var interval = 1.0
 
+  @Option(help: "The embedded config store's loopback port (0 picks a free one).")
+  var storePort = 0
+
   func validate() throws {
-    guard (1...16).contains(instances) else { throw ValidationError("--instances must be 1-16.") }
-    guard (1...1024).contains(concurrency) else {
-      throw ValidationError("--concurrency must be 1-1024.")
+    guard duration >= 0 else { throw ValidationError("--duration cannot be negative.") }
+    let maxRate = MeshLimits().maxRate
+    if let rate, !(0...maxRate).contains(rate) {
+      throw ValidationError("--rate must be 0-\(Int(maxRate)).")
     }
-    guard delayMs >= 0 else { throw ValidationError("--delay-ms cannot be negative.") }
-    guard seconds >= 0 else { throw ValidationError("--seconds cannot be negative.") }
     guard interval >= 0.1 else { throw ValidationError("--interval must be at least 0.1.") }
+    guard (0...65535).contains(storePort) else {
+      throw ValidationError("--store-port must be 0-65535.")
+    }
+    guard !json || headless else { throw ValidationError("--json needs --headless.") }
   }
 
   func run() async throws {
+    let mesh = try meshOptions.load()
+    let started = ContinuousClock.now
     let store = MemoryConfigStore()
-    let storeServer = try await ConfigStoreServer.bind(store: store)
+    let storeServer = try await ConfigStoreServer.bind(
+      store: store,
+      configuration: .init(port: storePort)
+    )
     // First: scripts and other terminals wait for the URL.
     printNow("skein demo: config store \(storeServer.url)")
-    let registry = Registry(store: store)
-    let state = GovernanceState(store: store)
-    let aggregator = MetricsAggregator()
-    let example = try ServiceName("example")
-    let gateway = ServiceIdentity(name: try ServiceName("gateway"))
-    var servers: [RPCServer<ExampleServiceProcessor<ExampleHandler>>] = []
-    for cluster in [try Cluster("c1"), try Cluster("c2")] {
-      for _ in 0..<instances {
-        servers.append(
-          try await RPCServer.bind(
-            ExampleServiceProcessor(ExampleHandler(delay: .milliseconds(delayMs))),
-            configuration: .init(
-              port: 0,
-              identity: ServiceIdentity(name: example, cluster: cluster)
-            ),
-            middleware: [MetricsMiddleware(side: .server, factory: aggregator)]
-          )
-        )
-      }
-    }
-    let client = GovernedClient(
-      caller: gateway,
-      target: example,
-      registry: registry,
-      state: state,
-      middleware: [MetricsMiddleware(side: .client, factory: aggregator)]
+    let log = try meshOptions.logFile(default: "skein-demo.log")
+    let environment = MeshEnvironment(
+      store: store,
+      log: log,
+      logLevel: meshOptions.level,
+      cpuScale: meshOptions.cpuScale
     )
-    let admin = try await AdminServer.bind(
-      snapshotter: Snapshotter(
-        identity: .init(service: "demo", cluster: "default", instance: "demo", address: nil),
-        aggregator: aggregator,
-        governance: GovernanceView(state: state, clients: [client]).view
-      ),
-      configuration: .init(interval: .milliseconds(Int64(interval * 1000)))
+    try await MeshGovernance.seed(mesh, into: store)
+    var profile = mesh.load
+    if let rate { profile.rate = rate }
+    let load = LoadGenerator(profile: profile, environment: environment)
+    let host = try MeshHost(
+      mesh: mesh,
+      environment: environment,
+      instances: mesh.instances,
+      load: load
     )
-    var registrations: [Registration] = []
-    for server in servers {
-      registrations.append(
-        try await registry.register(
-          ServiceInstance(
-            service: server.configuration.identity.name,
-            cluster: server.configuration.identity.cluster,
-            address: server.localAddress,
-            admin: admin.localAddress
-          )
-        )
-      )
-    }
-    printNow("  admin endpoint \(admin.localAddress) (GET /metrics, /snapshot, /stream)")
-    for server in servers {
-      printNow("  \(server.configuration.identity) on \(server.localAddress)")
-    }
     printNow(
-      "  gateway calling example with \(concurrency) in flight; without a traffic key the calls spread over c1 and c2"
+      "  mesh '\(mesh.name)': \(mesh.services.count) services, \(mesh.instances.count) instances, "
+        + "\(mesh.routes.count) routes; edge load \(Self.rate(profile)) (\(profile.shape.kind))"
     )
-    printNow("Ctrl-C stops. The ncurses dashboard comes with a later release; this is its data.\n")
-    let (concurrency, seconds, interval) = (self.concurrency, self.seconds, self.interval)
-    try await withThrowingTaskGroup(of: Void.self) { group in
-      group.addTask { try await storeServer.run() }
-      group.addTask { try await admin.run() }
-      group.addTask { await state.run() }
-      group.addTask { await client.run() }
-      for registration in registrations { group.addTask { await registration.run() } }
-      for server in servers { group.addTask { try await server.run() } }
-      let service = ExampleServiceClient(client)
-      for worker in 0..<concurrency {
-        group.addTask {
-          let request = ExampleRequest(name: "demo-\(worker)", id64: Int64(worker), id32: 1)
-          while !Task.isCancelled {
-            do {
-              _ = try await service.visit(req: request)
-            } catch {
-              // A call that fails fast (degraded, breaker open, no instance yet) must not
-              // spin: it would hold a thread the rest of the demo needs.
-              try? await Task.sleep(for: .milliseconds(10))
-            }
-          }
-        }
+    printNow("  logs: \(log.path)")
+    printNow(headless ? "  running headless; Ctrl-C stops" : "  Ctrl-C stops")
+    let seconds = duration
+    let headless = self.headless
+    let json = self.json
+    let interval = self.interval
+    let final = Final()
+    try await withThrowingTaskGroup(of: Bool.self) { group in
+      group.addTask {
+        try await storeServer.run()
+        return false
       }
       group.addTask {
-        let started = ContinuousClock.now
-        while seconds == 0 || ContinuousClock.now - started < .seconds(seconds) {
+        try await host.run(loadDuration: seconds > 0 ? .seconds(seconds) : nil) {
+          // The live figures of the mesh's last interval, before the load stops.
+          await final.set(try? await Self.stats(environment.registry))
+        }
+        return true
+      }
+      group.addTask {
+        try await Self.announceWhenUp(environment.registry, mesh: mesh, since: started)
+        while !headless {
           try await Task.sleep(for: .seconds(interval))
-          // The admin endpoint's ticker takes the snapshots; this shows its latest.
-          if let snapshot = admin.snapshotter.last {
-            printNow(StatsCommand.table(MeshStats(snapshots: [snapshot])))
+          if let stats = try? await Self.stats(environment.registry) {
+            printNow(StatsCommand.table(stats))
           }
         }
+        return false
       }
-      // The reporter ends the demo when --seconds is given; Ctrl-C ends the process.
-      try await group.next()
+      // The host returns when the load ran its --duration; Ctrl-C ends the process.
+      while let hostEnded = try await group.next(), !hostEnded {}
       group.cancelAll()
     }
-    await client.shutdown()
+    let report = load.report
+    if let stats = await final.stats {
+      printNow(json ? try StatsCommand.json(stats) : StatsCommand.table(stats), terminator: "")
+    }
+    if !json {
+      printNow("edge: \(report.summary)")
+    }
+    if report.succeeded == 0 { throw ExitCode.failure }
+  }
+
+  /// Waits until every instance of the mesh is registered, then says how long it took.
+  private static func announceWhenUp(
+    _ registry: Registry,
+    mesh: MeshDescription,
+    since started: ContinuousClock.Instant
+  ) async throws {
+    let expected = mesh.instances.count
+    while try await registry.allInstances().filter({ $0.service != mesh.load.caller.rawValue })
+      .count < expected
+    {
+      try await Task.sleep(for: .milliseconds(20))
+    }
+    let seconds = Double((ContinuousClock.now - started).nanoseconds) / 1e9
+    printNow("  \(expected) instances up in \(String(format: "%.2f", seconds)) s")
+  }
+
+  /// The merged view of every registered node's admin endpoint.
+  static func stats(_ registry: Registry) async throws -> MeshStats {
+    await MeshStatsClient().collect(registered: try await registry.allInstances())
+  }
+
+  private static func rate(_ profile: LoadProfile) -> String {
+    "\(profile.rate.formatted(.number.precision(.fractionLength(0...1)))) calls/s"
+  }
+
+  /// The figures read after the load ended, before the nodes stop.
+  private actor Final {
+    var stats: MeshStats?
+    func set(_ stats: MeshStats?) { self.stats = stats }
   }
 }

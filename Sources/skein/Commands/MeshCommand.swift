@@ -37,7 +37,7 @@ struct MeshCommand: ParsableCommand {
       do {
         mesh = try MeshLoader.load(contentsOf: file)
       } catch {
-        FileHandle.standardError.write(Data("\(error)\n".utf8))
+        printError("\(error)")
         throw ExitCode.failure
       }
       print(json ? try Self.routesJSON(mesh) : Self.summary(mesh, file: file))

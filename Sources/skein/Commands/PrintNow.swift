@@ -4,5 +4,11 @@ import Foundation
 /// read a command's lines (a port, a URL, an interval's table) as they are printed, not when a
 /// pipe's buffer fills.
 func printNow(_ text: String, terminator: String = "\n") {
-  FileHandle.standardOutput.write(Data((text + terminator).utf8))
+  // The throwing write: the legacy one stops the process when a signal interrupts it.
+  try? FileHandle.standardOutput.write(contentsOf: Data((text + terminator).utf8))
+}
+
+/// Writes `text` and a newline to standard error at once.
+func printError(_ text: String) {
+  try? FileHandle.standardError.write(contentsOf: Data((text + "\n").utf8))
 }

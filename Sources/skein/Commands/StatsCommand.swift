@@ -61,8 +61,16 @@ struct StatsCommand: AsyncParsableCommand {
       return
     }
     try await store.withStore { store in
+      let registry = Registry(store: store)
+      guard watch else {
+        // Registered instances that do not answer are listed down under their names.
+        let instances = try await registry.allInstances()
+        guard instances.contains(where: { $0.adminAddress != nil }) else { throw Self.noNodes }
+        try print(await MeshStatsClient().collect(registered: instances))
+        return
+      }
       // Registered instances that serve an admin endpoint, as the registry lists them.
-      let admins = Registry(store: store).watchAll().map { instances in
+      let admins = registry.watchAll().map { instances in
         Array(Set(instances.compactMap(\.adminAddress))).sorted { $0.description < $1.description }
       }
       try await show(admins)
@@ -76,14 +84,8 @@ struct StatsCommand: AsyncParsableCommand {
     let client = MeshStatsClient()
     guard watch else {
       var iterator = lists.makeAsyncIterator()
-      guard let nodes = try await iterator.next(), !nodes.isEmpty else {
-        throw ValidationError(
-          "No nodes: the registry lists no admin endpoint; name them with --nodes."
-        )
-      }
-      let stats = await client.collect(nodes)
-      print(json ? try Self.json(stats) : Self.table(stats), terminator: "")
-      if stats.nodes.allSatisfy({ !$0.up }) { throw ExitCode(1) }
+      guard let nodes = try await iterator.next(), !nodes.isEmpty else { throw Self.noNodes }
+      try print(await client.collect(nodes))
       return
     }
     let json = self.json
@@ -91,6 +93,16 @@ struct StatsCommand: AsyncParsableCommand {
       let text = json ? ((try? Self.json(stats)) ?? "") : Self.table(stats) + "\n"
       printNow(text, terminator: "")
     }
+  }
+
+  private static let noNodes = ValidationError(
+    "No nodes: the registry lists no admin endpoint; name them with --nodes."
+  )
+
+  /// Prints the view once; the exit code is 1 when no node answered.
+  private func print(_ stats: MeshStats) throws {
+    Swift.print(json ? try Self.json(stats) : Self.table(stats), terminator: "")
+    if stats.nodes.allSatisfy({ !$0.up }) { throw ExitCode(1) }
   }
 
   /// The stats as one line of JSON.

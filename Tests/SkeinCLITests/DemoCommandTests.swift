@@ -1,0 +1,113 @@
+import Foundation
+import SkeinMetrics
+import SkeinTestSupport
+import Testing
+
+/// `skein demo`, `skein node`, `skein load` and `skein ctl fault` as a user runs them.
+@Suite("skein demo and the mesh commands", .timeLimit(.minutes(3)))
+struct DemoCommandTests {
+  @Test("skein demo --headless runs the default mesh and prints stats with every route")
+  func headless() async throws {
+    let skein = try skeinExecutable()
+    let check = try await ProcessResult.check(skein, ["mesh", "check", "--json"])
+    let expected = try JSONDecoder().decode([[String: String]].self, from: Data(check.output.utf8))
+    let paths = Set(expected.compactMap { $0["path"] })
+    #expect(paths.count >= 15)
+    let run = try await ProcessResult.check(
+      skein,
+      ["demo", "--headless", "--duration", "3", "--rate", "30", "--cpu-scale", "0", "--json"]
+    )
+    let lines = run.output.split(separator: "\n")
+    #expect(lines.first?.hasPrefix("skein demo: config store memory://127.0.0.1:") == true)
+    #expect(run.output.contains("instances up in"))
+    let json = try #require(lines.last { $0.hasPrefix("{") }, "JSON in:\n\(run.output)")
+    let stats = try JSONDecoder().decode(MeshStats.self, from: Data(json.utf8))
+    let carried = Set(stats.routes.filter { $0.requests > 0 }.map(\.path))
+    #expect(carried.isSuperset(of: paths), "no traffic on \(paths.subtracting(carried))")
+    #expect(stats.nodes.count == 23, "22 instances and the edge")
+    #expect(stats.nodes.allSatisfy { $0.up })
+  }
+
+  @Test("skein ctl shifts the running demo's traffic and kills an instance: callers obey")
+  func steering() async throws {
+    let skein = try skeinExecutable()
+    let demo = try RunningProcess(
+      skein,
+      ["demo", "--headless", "--rate", "30", "--cpu-scale", "0"]
+    )
+    defer { demo.signal() }
+    let first = try await demo.waitForLine(containing: "config store memory://")
+    let url = try #require(first.split(separator: " ").last.map(String.init))
+    _ = try await demo.waitForLine(containing: "instances up in")
+    let shifted = try await ProcessResult.run(
+      skein,
+      ["ctl", "traffic", "/feed/*/recommend/*/Rank", "c1=0,c2=100", "--registry", url]
+    )
+    #expect(shifted.status == 0, "\(shifted.errorOutput)")
+    try await eventually("recommend/c1 stops getting feed's calls") {
+      let toC1 = try await Self.stats(url).routes.filter {
+        $0.from == "feed" && $0.to == "recommend" && $0.toCluster == "c1"
+      }
+      return !toC1.isEmpty && toC1.allSatisfy { $0.qps == 0 && $0.traffic?["c1"] == 0 }
+    }
+    let killed = try await ProcessResult.run(
+      skein,
+      ["ctl", "fault", "storage/c2/1", "--down", "--registry", url]
+    )
+    #expect(killed.status == 0, "\(killed.errorOutput)")
+    #expect(killed.output.contains("/skein/faults/storage/c2/1"))
+    try await eventually("storage/c2/1 is down in skein stats") {
+      try await Self.stats(url).nodes.contains {
+        $0.service == "storage" && $0.cluster == "c2" && $0.instance == "1" && !$0.up
+      }
+    }
+  }
+
+  @Test("bad input to the mesh commands gets a clear error")
+  func badInput() async throws {
+    let skein = try skeinExecutable()
+    let noMesh = try await ProcessResult.run(skein, ["demo", "--mesh", "/nonexistent.yaml"])
+    #expect(noMesh.status != 0)
+    #expect(noMesh.errorOutput.contains("no mesh file at /nonexistent.yaml"))
+    let badRate = try await ProcessResult.run(skein, ["demo", "--rate=-5"])
+    #expect(badRate.errorOutput.contains("--rate must be"))
+    let noInstance = try await ProcessResult.run(
+      skein,
+      [
+        "node", "--service", "feed", "--cluster", "c9", "--instance", "0", "--registry",
+        "memory://127.0.0.1:1",
+      ]
+    )
+    #expect(noInstance.status != 0)
+    #expect(noInstance.errorOutput.contains("has no instance feed/c9/0"))
+    let badFault = try await ProcessResult.run(
+      skein,
+      ["ctl", "fault", "storage/c1", "--down", "--registry", "memory://127.0.0.1:1"]
+    )
+    #expect(badFault.errorOutput.contains("service/cluster/index"))
+    let noFault = try await ProcessResult.run(
+      skein,
+      ["ctl", "fault", "storage/c1/0", "--registry", "memory://127.0.0.1:1"]
+    )
+    #expect(noFault.errorOutput.contains("give a fault"))
+  }
+
+  /// `skein stats --json` against the store at `url`.
+  static func stats(_ url: String) async throws -> MeshStats {
+    let run = try await ProcessResult.run(
+      try skeinExecutable(),
+      ["stats", "--registry", url, "--json"]
+    )
+    return try JSONDecoder().decode(MeshStats.self, from: Data(run.output.utf8))
+  }
+}
+
+/// Checks `condition` every 300 ms until it holds, for at most 20 s.
+func eventually(_ what: String, _ condition: () async throws -> Bool) async throws {
+  let deadline = ContinuousClock.now + .seconds(20)
+  while ContinuousClock.now < deadline {
+    if try await condition() { return }
+    try await Task.sleep(for: .milliseconds(300))
+  }
+  Issue.record("\(what): not within 20 s")
+}

@@ -1,0 +1,117 @@
+import Foundation
+import SkeinGovernance
+import SkeinMesh
+import SkeinMetrics
+import SkeinRPC
+import Testing
+
+/// The default mesh run for real in this process: 22 servers on loopback, registered in a
+/// memory store, calling each other through governed clients, driven by the edge load.
+@Suite("The demo mesh at run time", .timeLimit(.minutes(3)))
+struct MeshRuntimeTests {
+  @Test(
+    """
+    every five-tuple carries traffic; a killed instance trips its breaker and its callers move \
+    to the healthy one; every edge call ends counted
+    """
+  )
+  func runsAndSurvivesAKill() async throws {
+    let mesh = try MeshLoader.load(contentsOf: defaultMeshPath)
+    let store = MemoryConfigStore()
+    try await MeshGovernance.seed(mesh, into: store)
+    // No simulated CPU: it would burn the event loops every other test in this process uses.
+    let environment = MeshEnvironment(store: store, cpuScale: 0)
+    var profile = mesh.load
+    profile.rate = 40
+    let load = LoadGenerator(profile: profile, environment: environment)
+    let host = try MeshHost(
+      mesh: mesh,
+      environment: environment,
+      instances: mesh.instances,
+      load: load
+    )
+    let running = Task { try await host.run() }
+    defer { running.cancel() }
+
+    // Every route of the mesh file, each caller cluster to each callee cluster it reaches.
+    let expected = Set(mesh.routes.map(\.path))
+    var carried = Set<String>()
+    try await poll("every route carries traffic", timeout: .seconds(30)) {
+      let stats = try await collect(environment.registry)
+      carried = Set(stats.routes.filter { $0.requests > 0 }.map(\.path))
+      return carried.isSuperset(of: expected)
+    }
+    #expect(carried.isSuperset(of: expected), "no traffic on \(expected.subtracting(carried))")
+
+    // Kill storage/c1/0: user/c1 calls storage/c1.Get on it and on storage/c1/1.
+    let storage = try ServiceName("storage")
+    let c1 = try Cluster("c1")
+    let instances = try await environment.registry.instances(of: storage)
+      .filter { $0.cluster == c1.rawValue }
+    let victim = try #require(instances.first { $0.id == "0" })
+    let survivor = try #require(instances.first { $0.id == "1" })
+    let victimInstance = MeshInstance(service: storage, cluster: c1, index: 0, weight: 100)
+    try await store.put(InstanceFault.key(of: victimInstance), InstanceFault(down: true).value)
+    let route = "/user/c1/storage/c1/Get"
+    try await poll("the victim's breaker opens", timeout: .seconds(30)) {
+      let stats = try await collect(environment.registry)
+      let seen = stats.routes.first { $0.path == route }?.instances ?? []
+      return seen.first { $0.address == victim.address.description }?.breaker == "open"
+    }
+    // With the breaker open, user/c1's calls all go to the survivor.
+    let survivorAdmin = try #require(survivor.adminAddress)
+    let before = try await callsServed(at: survivorAdmin, route: route)
+    let callersBefore = try await collect(environment.registry).routes.first {
+      $0.path == route
+    }
+    try await Task.sleep(for: .seconds(2))
+    let after = try await callsServed(at: survivorAdmin, route: route)
+    let callersAfter = try await collect(environment.registry).routes.first {
+      $0.path == route
+    }
+    let called = (callersAfter?.successes ?? 0) - (callersBefore?.successes ?? 0)
+    #expect(called > 0)
+    #expect(
+      after - before >= called * 9 / 10,
+      "the survivor served \(after - before) of the \(called) calls that succeeded"
+    )
+
+    // Stop the load; once its calls ended and the nodes' next snapshots are taken, the
+    // edge's figures account for every call.
+    load.stop()
+    try await poll("the edge's calls end", timeout: .seconds(10)) { load.report.inFlight == 0 }
+    try await Task.sleep(for: AdminServer.Configuration.defaultInterval + .milliseconds(300))
+    let report = load.report
+    #expect(report.succeeded > 0)
+    let stats = try await collect(environment.registry)
+    let edge = stats.routes.filter { $0.from == profile.caller.rawValue }
+    #expect(edge.reduce(0) { $0 + $1.requests } == Int64(report.started))
+    #expect(edge.reduce(0) { $0 + $1.successes } == Int64(report.succeeded))
+    #expect(edge.reduce(0) { $0 + $1.errorCount } == Int64(report.failures))
+  }
+}
+
+/// The merged stats of every node the registry lists.
+private func collect(_ registry: Registry) async throws -> MeshStats {
+  await MeshStatsClient().collect(registered: try await registry.allInstances())
+}
+
+/// How many calls of `route` the node at `admin` served.
+private func callsServed(at admin: InstanceAddress, route: String) async throws -> Int64 {
+  let snapshot = try await MeshStatsClient().snapshot(of: admin)
+  return snapshot.routes.first { $0.side == .server && $0.path == route }?.requests ?? 0
+}
+
+/// Checks `condition` every 200 ms until it holds or `timeout` passes.
+private func poll(
+  _ what: String,
+  timeout: Duration,
+  _ condition: () async throws -> Bool
+) async throws {
+  let deadline = ContinuousClock.now + timeout
+  while ContinuousClock.now < deadline {
+    if try await condition() { return }
+    try await Task.sleep(for: .milliseconds(200))
+  }
+  Issue.record("\(what): not within \(timeout)")
+}
