@@ -193,6 +193,8 @@ let package = Package(
       name: "SkeinGovernanceTests",
       dependencies: [
         "SkeinGovernance",
+        "SkeinMesh",
+        "SkeinMetrics",
         "SkeinRPC",
         "SkeinTestSupport",
         "SkeinThrift",

@@ -77,6 +77,8 @@ public final class MeshHost: Service, Sendable {
         await load.run()
         work.cancelAll()
       }
+      // A run that ended on its own leaves no registration behind to lapse.
+      try? await edge?.registration.deregister()
       group.cancelAll()
     }
   }

@@ -88,18 +88,20 @@ struct LoadCommand: AsyncParsableCommand {
     printNow(
       "skein load: \(profile.rate) calls/s (\(profile.shape.kind)) into mesh '\(mesh.name)' via \(store.registry)"
     )
-    if duration > 0 {
-      try await host.run(loadDuration: .seconds(duration))
-    } else {
-      let group = ServiceGroup(
-        configuration: .init(
-          services: [host],
-          gracefulShutdownSignals: [.sigterm, .sigint],
-          logger: environment.logger("skein.load")
-        )
+    // SIGINT or SIGTERM stops the load gracefully: the calls in flight end and are counted.
+    let group = ServiceGroup(
+      configuration: .init(
+        services: [
+          .init(
+            service: TimedRun(host: host, duration: duration > 0 ? .seconds(duration) : nil),
+            successTerminationBehavior: .gracefullyShutdownGroup
+          )
+        ],
+        gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: environment.logger("skein.load")
       )
-      try await group.run()
-    }
+    )
+    try await group.run()
     try? await opened.shutdown()
     let report = load.report
     if json {
@@ -109,4 +111,12 @@ struct LoadCommand: AsyncParsableCommand {
     }
     if report.succeeded == 0 { throw ExitCode.failure }
   }
+}
+
+/// A host's run with its load for a while, as a service.
+private struct TimedRun: Service {
+  let host: MeshHost
+  let duration: Duration?
+
+  func run() async throws { try await host.run(loadDuration: duration) }
 }
