@@ -11,8 +11,9 @@ import Testing
 struct MeshRuntimeTests {
   @Test(
     """
-    every five-tuple carries traffic; a killed instance trips its breaker and its callers move \
-    to the healthy one; every edge call ends counted
+    every five-tuple carries traffic; a killed instance trips its breaker, its callers move to \
+    the healthy one and it serves again once restarted; a partitioned one trips its breaker \
+    with timeouts; every edge call ends counted
     """
   )
   func runsAndSurvivesAKill() async throws {
@@ -58,23 +59,50 @@ struct MeshRuntimeTests {
       let seen = stats.routes.first { $0.path == route }?.instances ?? []
       return seen.first { $0.address == victim.address.description }?.breaker == "open"
     }
-    // With the breaker open, user/c1's calls all go to the survivor.
+    // With the breaker open, user/c1's calls succeed on the survivor. (Snapshots are up to an
+    // interval old, so the figures compared are deltas over a few intervals.)
     let survivorAdmin = try #require(survivor.adminAddress)
-    let before = try await callsServed(at: survivorAdmin, route: route)
-    let callersBefore = try await collect(environment.registry).routes.first {
-      $0.path == route
+    let servedBefore = try await callsServed(at: survivorAdmin, route: route)
+    let callersBefore = try await routeStats(environment.registry, route)
+    try await Task.sleep(for: .seconds(3))
+    let servedAfter = try await callsServed(at: survivorAdmin, route: route)
+    let callersAfter = try await routeStats(environment.registry, route)
+    let succeeded = callersAfter.successes - callersBefore.successes
+    let failed = callersAfter.errorCount - callersBefore.errorCount
+    #expect(succeeded > 0)
+    #expect(failed * 10 <= succeeded, "\(failed) failed beside \(succeeded)")
+    #expect(servedAfter - servedBefore >= succeeded / 2, "the survivor took the calls")
+
+    // Clear the fault: the victim restarts, registers again and, once its breaker's cool-down
+    // lets probes through, serves again.
+    try await store.delete(InstanceFault.key(of: victimInstance))
+    var victimAdmin: InstanceAddress?
+    try await poll("the victim registers again", timeout: .seconds(20)) {
+      victimAdmin = try await environment.registry.instances(of: storage)
+        .first { $0.cluster == c1.rawValue && $0.id == "0" }?.adminAddress
+      guard let victimAdmin else { return false }
+      return (try? await callsServed(at: victimAdmin, route: route)) != nil
     }
-    try await Task.sleep(for: .seconds(2))
-    let after = try await callsServed(at: survivorAdmin, route: route)
-    let callersAfter = try await collect(environment.registry).routes.first {
-      $0.path == route
+    let restarted = try #require(victimAdmin)
+    let servedAtRestart = try await callsServed(at: restarted, route: route)
+    try await poll("the restarted victim serves again", timeout: .seconds(30)) {
+      try await callsServed(at: restarted, route: route) > servedAtRestart
     }
-    let called = (callersAfter?.successes ?? 0) - (callersBefore?.successes ?? 0)
-    #expect(called > 0)
-    #expect(
-      after - before >= called * 9 / 10,
-      "the survivor served \(after - before) of the \(called) calls that succeeded"
+
+    // Partition storage/c2/0: it takes user/c2's calls and never answers; their 50 ms
+    // timeouts trip its breaker.
+    let cutOff = MeshInstance(service: storage, cluster: try Cluster("c2"), index: 0, weight: 100)
+    let cutOffAddress = try #require(
+      try await environment.registry.instances(of: storage)
+        .first { $0.cluster == "c2" && $0.id == "0" }?.address
     )
+    try await store.put(InstanceFault.key(of: cutOff), InstanceFault(partitioned: true).value)
+    try await poll("the partitioned instance's breaker opens", timeout: .seconds(30)) {
+      let seen = try await routeStats(environment.registry, "/user/c2/storage/c2/Get").instances
+      return seen?.first { $0.address == cutOffAddress.description }?.breaker == "open"
+    }
+    let timeouts = try await routeStats(environment.registry, "/user/c2/storage/c2/Get")
+    #expect((timeouts.errors["timeout"] ?? 0) > 0, "the calls it swallowed timed out")
 
     // Stop the load; once its calls ended and the nodes' next snapshots are taken, the
     // edge's figures account for every call.
@@ -94,6 +122,12 @@ struct MeshRuntimeTests {
 /// The merged stats of every node the registry lists.
 private func collect(_ registry: Registry) async throws -> MeshStats {
   await MeshStatsClient().collect(registered: try await registry.allInstances())
+}
+
+/// The merged stats of `route`; the test fails when no node reports it.
+private func routeStats(_ registry: Registry, _ route: String) async throws -> RouteStats {
+  let stats = try await collect(registry).routes.first { $0.path == route }
+  return try #require(stats, "no node reports \(route)")
 }
 
 /// How many calls of `route` the node at `admin` served.
