@@ -133,11 +133,26 @@ let package = Package(
       ],
       swiftSettings: strictSettings
     ),
+    // ncurses (libncursesw) for the dashboard's terminal, through a shim Swift can import.
+    .systemLibrary(name: "CNCurses", path: "Sources/CNCurses"),
+    // The dashboard: state, keys and layout in pure Swift; the ncurses terminal behind them.
+    .target(
+      name: "SkeinDashboard",
+      dependencies: [
+        "CNCurses",
+        "SkeinGovernance",
+        "SkeinMesh",
+        "SkeinMetrics",
+        "SkeinRPC",
+      ],
+      swiftSettings: strictSettings
+    ),
     .executableTarget(
       name: "skein",
       dependencies: [
         "SkeinGenCommand",
         "SkeinGovernance",
+        "SkeinDashboard",
         "SkeinMesh",
         "SkeinMetrics",
         "SkeinRPC",
@@ -239,6 +254,12 @@ let package = Package(
       name: "SkeinCLITests",
       dependencies: ["SkeinRPC", "SkeinDemoIDL", "SkeinMetrics", "SkeinTestSupport"],
       exclude: ["example_peer.py"],
+      swiftSettings: strictSettings
+    ),
+    // The dashboard's state, keys, layout and themes, against an in-memory screen.
+    .testTarget(
+      name: "SkeinDashboardTests",
+      dependencies: ["SkeinDashboard", "SkeinMetrics", "SkeinRPC", "SkeinGovernance"],
       swiftSettings: strictSettings
     ),
     // The mesh file: the default mesh, every validation error, and `skein mesh check`.

@@ -1,0 +1,1 @@
+// Placeholder so the target builds; the dashboard lands in the next commits.
