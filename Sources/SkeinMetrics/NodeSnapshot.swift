@@ -65,6 +65,9 @@ public struct NodeStats: Sendable, Hashable, Codable {
   public var cpuPercent: Double
   /// Whether the node answered (always true in its own snapshot; readers set false).
   public var up: Bool
+  /// Calls per second the node served over the last interval, every route together; absent
+  /// from nodes that predate it and from nodes that did not answer.
+  public var qps: Double?
 
   /// Creates node stats.
   public init(
@@ -76,7 +79,8 @@ public struct NodeStats: Sendable, Hashable, Codable {
     tasksPeak: Int,
     rssBytes: Int,
     cpuPercent: Double,
-    up: Bool = true
+    up: Bool = true,
+    qps: Double? = nil
   ) {
     self.service = service
     self.cluster = cluster
@@ -87,6 +91,7 @@ public struct NodeStats: Sendable, Hashable, Codable {
     self.rssBytes = rssBytes
     self.cpuPercent = cpuPercent
     self.up = up
+    self.qps = qps
   }
 }
 

@@ -149,7 +149,8 @@ public final class Snapshotter: Sendable {
           tasks: tasks.live,
           tasksPeak: tasks.peak,
           rssBytes: ProcessUsage.residentBytes(),
-          cpuPercent: max(0, (cpu - state.cpuSeconds) / elapsed * 100)
+          cpuPercent: max(0, (cpu - state.cpuSeconds) / elapsed * 100),
+          qps: routes.filter { $0.key.side == .server }.values.reduce(0) { $0 + $1.qps }
         ),
         routes: routes.values.sorted {
           ($0.side.rawValue, $0.path) < ($1.side.rawValue, $1.path)

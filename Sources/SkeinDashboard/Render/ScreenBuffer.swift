@@ -101,7 +101,7 @@ public struct ScreenBuffer: Sendable, Hashable {
   ) -> Int {
     guard y >= 0, y < height, x < width else { return 0 }
     var column = x
-    let end = min(width, x + max(0, limit))
+    let end = limit >= width ? width : min(width, x + max(0, limit))
     for character in text {
       guard column < end else { break }
       if column >= 0 { self[column, y] = Cell(character, style) }

@@ -1,1 +1,0 @@
-// Placeholder so the target builds; the dashboard lands in the next commits.
