@@ -45,7 +45,8 @@ extension DashboardState {
           DashboardEvent(
             time: time,
             kind: .rejected,
-            message: "rejected \(change.key) = \(change.value): \(problem); the last good value stays",
+            message:
+              "rejected \(change.key) = \(change.value): \(problem); the last good value stays",
             severe: true
           )
         )

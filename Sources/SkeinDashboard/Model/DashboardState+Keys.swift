@@ -214,7 +214,8 @@ extension DashboardState {
       guard let donor = others.max(by: { (split[$0] ?? 0, $1) < (split[$1] ?? 0, $0) }),
         let available = split[donor], available > 0
       else {
-        message = "all of \(route.from)/\(route.fromCluster)'s \(route.method) calls go to \(route.toCluster)"
+        message =
+          "all of \(route.from)/\(route.fromCluster)'s \(route.method) calls go to \(route.toCluster)"
         return []
       }
       let moved = min(Self.trafficStep, available)

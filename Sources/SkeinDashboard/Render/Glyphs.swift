@@ -84,7 +84,8 @@ public struct Glyphs: Sendable, Hashable {
           guard column >= offset else { return " " }
           return min(shown[column - offset], scale) / scale >= threshold - 0.5 / Double(height)
             ? bar : " "
-        })
+        }
+      )
     }
   }
 
