@@ -38,6 +38,7 @@ public struct MeshStats: Sendable, Hashable, Codable {
       merged.degraded = merged.degraded ?? fromServers.degraded
       merged.traffic = merged.traffic ?? fromServers.traffic
       merged.instances = merged.instances ?? fromServers.instances
+      merged.servedQps = fromServers.qps
       return merged
     }
     self.routes = routes.values.sorted { $0.path < $1.path }

@@ -129,6 +129,10 @@ public struct RouteStats: Sendable, Hashable, Codable {
   public var traffic: [String: Int]?
   /// The callee's instances as this caller's balancer and breakers see them, where known.
   public var instances: [InstanceStats]?
+  /// In the merged view of a route both sides report: the calls per second its callees
+  /// served, beside the callers' `qps` (degraded, breaker-refused and failed-to-connect calls
+  /// never reach a callee). `nil` in a node's own snapshot.
+  public var servedQps: Double?
 
   /// Percentiles and maximum.
   public struct Latency: Sendable, Hashable, Codable {
@@ -193,7 +197,7 @@ public struct RouteStats: Sendable, Hashable, Codable {
   enum CodingKeys: String, CodingKey {
     case side, from, fromCluster, to, toCluster, method, requests, successes, errors, qps
     case latencyMilliseconds = "latency_ms"
-    case inflight, breaker, degraded, traffic, instances
+    case inflight, breaker, degraded, traffic, instances, servedQps
   }
 
   /// Calls failed since start, of every kind.

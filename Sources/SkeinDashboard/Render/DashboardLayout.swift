@@ -417,6 +417,16 @@ public struct DashboardLayout: Sendable {
     let config = configInForce(route, state)
     frame.put("config \(config)", x: x, y: y, style: CellStyle(.muted), limit: width)
     y += 1
+    let errors = route.errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+    let served = route.servedQps.map { "served \(Self.number($0)) qps" } ?? "served -"
+    frame.put(
+      "calls \(Self.number(route.qps)) qps  \(served)  errors \(errors.isEmpty ? "none" : errors.joined(separator: ", "))",
+      x: x,
+      y: y,
+      style: CellStyle(route.errorCount > 0 ? .warn : .normal),
+      limit: width
+    )
+    y += 1
     let instances = route.instances ?? []
     let heaviest = max(1, instances.map(\.weight).max() ?? 1)
     for instance in instances where y < bottom {

@@ -8,7 +8,7 @@ import Synchronization
 /// It follows the callee's instances in the registry and keeps one ``RPCClient`` per callee
 /// cluster. Each call first picks the cluster by the route's traffic split, then runs through
 /// that cluster's client, whose chain makes the rest of the design's order hold on the concrete
-/// five-tuple: degrade, the caller's middlewares (metrics), the route breaker, then the
+/// five-tuple: the caller's middlewares (metrics), degrade, the route breaker, then the
 /// balancer over instances whose breaker is not open, the timeout and the pooled connection.
 /// Timeouts, retries, balancer kind and breaker thresholds come from the route's `/…/config`
 /// on every call, so a change applies to the next call.
@@ -52,8 +52,8 @@ public final class GovernedClient: ThriftCallInvoker, Sendable {
   ///   - target: The service called.
   ///   - registry: Where the callee's instances are registered.
   ///   - state: The governance switches in force (kept current by its own `run()`).
-  ///   - middleware: The caller's middlewares (metrics, logging), run after degrade and
-  ///     before the route breaker.
+  ///   - middleware: The caller's middlewares (metrics, logging), run before degrade and the
+  ///     route breaker, so the calls those refuse are counted (as `degraded`, `breaker_open`).
   ///   - fallbacks: What degraded calls answer instead of failing, per method.
   ///   - tuning: Adjusts each cluster client's configuration.
   ///   - random: Draws the cluster of each call; tests pass a seeded one.
@@ -167,9 +167,7 @@ public final class GovernedClient: ThriftCallInvoker, Sendable {
     let onEvent = self.onEvent
     return RPCClient(
       configuration: configuration,
-      middleware: [DegradeMiddleware(state: state, fallbacks: fallbacks)] + middleware + [
-        routeBreaker
-      ],
+      middleware: middleware + [DegradeMiddleware(state: state, fallbacks: fallbacks), routeBreaker],
       policy: state,
       breakerClock: breakerClock,
       onInstanceBreakerTransition: { address, from, to in
