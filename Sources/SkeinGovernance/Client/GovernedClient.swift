@@ -167,7 +167,9 @@ public final class GovernedClient: ThriftCallInvoker, Sendable {
     let onEvent = self.onEvent
     return RPCClient(
       configuration: configuration,
-      middleware: middleware + [DegradeMiddleware(state: state, fallbacks: fallbacks), routeBreaker],
+      middleware: middleware + [
+        DegradeMiddleware(state: state, fallbacks: fallbacks), routeBreaker,
+      ],
       policy: state,
       breakerClock: breakerClock,
       onInstanceBreakerTransition: { address, from, to in
