@@ -11,6 +11,12 @@ import Synchronization
 /// ``collect()`` takes what its shards recorded since the last reading and starts them afresh,
 /// so percentiles describe the last interval, while counters count since start.
 ///
+/// The metrics middleware's metrics of one route and side (requests, successes, errors by
+/// kind, duration) are kept together in one ``RouteRecorder``, per thread shard: the
+/// middleware records into it directly when this is its factory, and the same metrics asked
+/// for through swift-metrics (a `Counter` of the same label and dimensions) are handles onto
+/// it, so both count as one.
+///
 /// Use it as the process's factory (`MetricsSystem.bootstrap(aggregator)`), next to another
 /// backend with `MultiplexMetricsHandler`, or pass it to the metrics middleware directly.
 public final class MetricsAggregator: MetricsFactory, Sendable {
@@ -37,11 +43,13 @@ public final class MetricsAggregator: MetricsFactory, Sendable {
 
   /// The configuration.
   public let configuration: Configuration
-  private let metrics = Mutex<[MetricKey: Metric]>([:])
+  private let latencyFormat: LatencyFormat
+  private let registry = Mutex(Registry())
 
   /// Creates an aggregator.
   public init(configuration: Configuration = Configuration()) {
     self.configuration = configuration
+    self.latencyFormat = LatencyFormat(configuration)
   }
 
   /// What one metric holds, by kind.
@@ -51,15 +59,90 @@ public final class MetricsAggregator: MetricsFactory, Sendable {
     case timer(LatencyTimer)
     case recorder(LastValueRecorder)
     case floatingPointCounter(FloatingPointSum)
+    /// One of a route's counts, kept in its recorder.
+    case routeCount(RouteRecorder, RouteRecorder.Count)
+    /// A route's latencies, kept in its recorder.
+    case routeDuration(RouteRecorder)
+  }
+
+  /// Every metric by name, and the routes' recorders.
+  struct Registry {
+    var metrics: [MetricKey: Metric] = [:]
+    var routes: [RouteID: RouteRecorder] = [:]
+
+    /// The recorder of `side` and `route`, made on first use; nil when one of its metric
+    /// names is already taken by a metric of its own (then the route is recorded through
+    /// that metric, generically, and still counts once).
+    mutating func recorder(
+      side: MetricsMiddleware.Side,
+      route: FiveTuple,
+      format: LatencyFormat
+    ) -> RouteRecorder? {
+      let id = RouteID(side: side, route: route)
+      if let known = routes[id] { return known }
+      let recorder = RouteRecorder(side: side, route: route, format: format)
+      let keys = [recorder.requestsKey, recorder.successesKey, recorder.durationKey]
+      guard keys.allSatisfy({ metrics[$0] == nil }) else { return nil }
+      metrics[recorder.requestsKey] = .routeCount(recorder, .requests)
+      metrics[recorder.successesKey] = .routeCount(recorder, .successes)
+      metrics[recorder.durationKey] = .routeDuration(recorder)
+      routes[id] = recorder
+      return recorder
+    }
+
+    /// The route count a new counter named `key` is, if it names one of the middleware's
+    /// counts with the dimensions the middleware gives it.
+    mutating func routeCount(
+      _ key: MetricKey,
+      format: LatencyFormat
+    ) -> (RouteRecorder, RouteRecorder.Count)? {
+      typealias Label = MetricsMiddleware.Label
+      guard [Label.requests, Label.successes, Label.errors].contains(key.label),
+        let (side, route) = RouteDimensions.route(of: key),
+        let recorder = recorder(side: side, route: route, format: format)
+      else { return nil }
+      switch key {
+      case recorder.requestsKey: return (recorder, .requests)
+      case recorder.successesKey: return (recorder, .successes)
+      default:
+        guard let kind = key[RouteDimensions.kind], key == recorder.errorsKey(kind: kind)
+        else { return nil }
+        metrics[key] = .routeCount(recorder, .errors(kind: kind))
+        return (recorder, .errors(kind: kind))
+      }
+    }
+
+    /// The recorder a new timer named `key` records into, if it names a route's duration.
+    mutating func routeDuration(_ key: MetricKey, format: LatencyFormat) -> RouteRecorder? {
+      guard key.label == MetricsMiddleware.Label.duration,
+        let (side, route) = RouteDimensions.route(of: key),
+        let recorder = recorder(side: side, route: route, format: format),
+        key == recorder.durationKey
+      else { return nil }
+      return recorder
+    }
+  }
+
+  /// A route and side, as the registry finds their recorder.
+  struct RouteID: Hashable {
+    var side: MetricsMiddleware.Side
+    var route: FiveTuple
+  }
+
+  /// The recorder the metrics middleware of `side` records `route` into; nil when the route's
+  /// metric names are taken by other kinds of metric (the middleware then records through
+  /// swift-metrics).
+  func recorder(side: MetricsMiddleware.Side, route: FiveTuple) -> RouteRecorder? {
+    registry.withLock { $0.recorder(side: side, route: route, format: latencyFormat) }
   }
 
   // A metric asked for twice (same label and dimensions) is the same metric: two middlewares
   // on one route add to one count.
   private func metric(_ key: MetricKey, make: () -> Metric) -> Metric {
-    metrics.withLock { metrics in
-      if let existing = metrics[key] { return existing }
+    registry.withLock { registry in
+      if let existing = registry.metrics[key] { return existing }
       let made = make()
-      metrics[key] = made
+      registry.metrics[key] = made
       return made
     }
   }
@@ -67,10 +150,20 @@ public final class MetricsAggregator: MetricsFactory, Sendable {
   /// Creates (or returns) the counter of `label` and `dimensions`.
   public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
     let key = MetricKey(label, dimensions)
-    if case .counter(let counter) = metric(key, make: { .counter(AtomicCounter(key)) }) {
-      return counter
+    return registry.withLock { registry -> any CounterHandler in
+      switch registry.metrics[key] {
+      case .counter(let counter): return counter
+      case .routeCount(let recorder, let count): return RouteCounter(recorder, count)
+      case nil:
+        if let (recorder, count) = registry.routeCount(key, format: latencyFormat) {
+          return RouteCounter(recorder, count)
+        }
+        let made = AtomicCounter(key)
+        registry.metrics[key] = .counter(made)
+        return made
+      default: return AtomicCounter(key)  // The name is taken by another kind: counted, not read.
+      }
     }
-    return AtomicCounter(key)  // The name is taken by another kind: counted, not read.
   }
 
   /// Creates (or returns) the floating-point counter of `label` and `dimensions`.
@@ -106,9 +199,20 @@ public final class MetricsAggregator: MetricsFactory, Sendable {
   /// Creates (or returns) the timer of `label` and `dimensions`: a latency histogram.
   public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
     let key = MetricKey(label, dimensions)
-    let made = metric(key) { .timer(LatencyTimer(key, configuration: configuration)) }
-    if case .timer(let timer) = made { return timer }
-    return LatencyTimer(key, configuration: configuration)
+    return registry.withLock { registry -> any TimerHandler in
+      switch registry.metrics[key] {
+      case .timer(let timer): return timer
+      case .routeDuration(let recorder): return RouteTimer(recorder)
+      case nil:
+        if let recorder = registry.routeDuration(key, format: latencyFormat) {
+          return RouteTimer(recorder)
+        }
+        let made = LatencyTimer(key, format: latencyFormat, shards: configuration.shards)
+        registry.metrics[key] = .timer(made)
+        return made
+      default: return LatencyTimer(key, format: latencyFormat, shards: configuration.shards)
+      }
+    }
   }
 
   /// Forgets a counter.
@@ -136,16 +240,19 @@ public final class MetricsAggregator: MetricsFactory, Sendable {
     forget((handler as? LatencyTimer)?.key)
   }
 
+  // A route's metrics are not forgotten: handles from swift-metrics share them with the
+  // middleware, which records into them for as long as it serves the route.
   private func forget(_ key: MetricKey?) {
     guard let key else { return }
-    _ = metrics.withLock { $0.removeValue(forKey: key) }
+    _ = registry.withLock { $0.metrics.removeValue(forKey: key) }
   }
 
   /// Reads every metric: counters and meters as they stand, timers' latencies since the last
   /// reading (which starts the next interval).
   public func collect() -> MetricsReading {
-    let all = metrics.withLock { Array($0) }
+    let (all, routes) = registry.withLock { (Array($0.metrics), Array($0.routes.values)) }
     var reading = MetricsReading()
+    for recorder in routes { recorder.read(into: &reading) }
     for (key, metric) in all {
       switch metric {
       case .counter(let counter): reading.counters[key] = counter.value
@@ -153,6 +260,9 @@ public final class MetricsAggregator: MetricsFactory, Sendable {
       case .meter(let meter): reading.values[key] = meter.value
       case .recorder(let recorder): reading.values[key] = recorder.value
       case .timer(let timer): reading.latencies[key] = timer.takeInterval()
+      // Read with its recorder above; an error counter made but never counted reads 0.
+      case .routeCount: reading.counters[key] = reading.counters[key] ?? 0
+      case .routeDuration: break
       }
     }
     return reading
@@ -160,11 +270,10 @@ public final class MetricsAggregator: MetricsFactory, Sendable {
 
   /// Bytes the aggregator's histograms take (the bound on memory per route).
   public var histogramBytes: Int {
-    metrics.withLock { metrics in
-      metrics.values.reduce(0) { total, metric in
-        guard case .timer(let timer) = metric else { return total }
-        return total + timer.footprintBytes
-      }
+    let (all, routes) = registry.withLock { (Array($0.metrics.values), Array($0.routes.values)) }
+    return all.reduce(routes.reduce(0) { $0 + $1.footprintBytes }) { total, metric in
+      guard case .timer(let timer) = metric else { return total }
+      return total + timer.footprintBytes
     }
   }
 }
@@ -333,32 +442,48 @@ final class FloatingPointSum: FloatingPointCounterHandler, Sendable {
   var value: Double { meter.value }
 }
 
+/// How latencies are kept: microseconds from 1 to the configured highest, which longer ones
+/// count as, at the configured precision.
+struct LatencyFormat: Sendable {
+  let highest: UInt64
+  let digits: SignificantDigits
+
+  init(_ configuration: MetricsAggregator.Configuration) {
+    highest = UInt64(max(2, configuration.highestLatency.nanoseconds / 1000))
+    digits = configuration.significantDigits
+  }
+
+  func makeHistogram() -> Histogram<UInt32> {
+    Histogram(
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: highest,
+      numberOfSignificantValueDigits: digits
+    )
+  }
+
+  @inline(__always)
+  func microseconds(_ nanoseconds: Int64) -> UInt64 {
+    min(UInt64(max(1, nanoseconds / 1000)), highest)
+  }
+}
+
 /// A timer: latencies in microseconds in a histogram per shard, read and restarted per
 /// interval.
 final class LatencyTimer: TimerHandler, Sendable {
   let key: MetricKey
   private let shards: Sharded<Histogram<UInt32>>
-  private let highest: UInt64
+  private let format: LatencyFormat
 
-  init(_ key: MetricKey, configuration: MetricsAggregator.Configuration) {
+  init(_ key: MetricKey, format: LatencyFormat, shards count: Int) {
     self.key = key
-    let highest = UInt64(max(2, configuration.highestLatency.nanoseconds / 1000))
-    self.highest = highest
-    let digits = configuration.significantDigits
-    let make = {
-      Histogram<UInt32>(
-        lowestDiscernibleValue: 1,
-        highestTrackableValue: highest,
-        numberOfSignificantValueDigits: digits
-      )
-    }
+    self.format = format
     shards =
-      configuration.shards > 0
-      ? Sharded(count: configuration.shards, make: make) : Sharded(make: make)
+      count > 0
+      ? Sharded(count: count, make: format.makeHistogram) : Sharded(make: format.makeHistogram)
   }
 
   func recordNanoseconds(_ duration: Int64) {
-    let microseconds = min(UInt64(max(1, duration / 1000)), highest)
+    let microseconds = format.microseconds(duration)
     shards.withLocalShard { histogram in _ = histogram.record(microseconds) }
   }
 
@@ -379,4 +504,164 @@ final class LatencyTimer: TimerHandler, Sendable {
     shards.forEachShard { total += $0.estimatedFootprintInBytes }
     return total
   }
+}
+
+/// Everything the metrics middleware records about one route on one side, per thread shard:
+/// requests, successes, errors by kind and the interval's latencies.
+///
+/// A call touches only its thread's shard: an atomic add when it starts, and one lock, which
+/// only threads sharing the shard ever take, when it ends. Keeping the route's counts and
+/// histogram together costs one lookup per call where separate metric objects cost one each.
+final class RouteRecorder: Sendable {
+  /// Which of the route's counts a swift-metrics counter handle adds to.
+  enum Count: Sendable, Hashable {
+    case requests
+    case successes
+    case errors(kind: String)
+  }
+
+  /// What one shard holds.
+  struct Shard: ~Copyable {
+    /// Calls started: apart from the tally, so starting a call takes no lock.
+    let requests = Atomic<Int64>(0)
+    let tally: Mutex<Tally>
+
+    init(_ format: LatencyFormat) { tally = Mutex(Tally(latencies: format.makeHistogram())) }
+  }
+
+  /// The ended calls one shard has seen.
+  struct Tally {
+    var successes: Int64 = 0
+    /// By kind; a route fails in few ways, so a short list beats hashing the kind.
+    var errors: [(kind: String, count: Int64)] = []
+    var latencies: Histogram<UInt32>
+
+    mutating func addError(_ kind: String, _ amount: Int64) {
+      for index in errors.indices where errors[index].kind == kind {
+        errors[index].count &+= amount
+        return
+      }
+      errors.append((kind, amount))
+    }
+  }
+
+  let requestsKey: MetricKey
+  let successesKey: MetricKey
+  let durationKey: MetricKey
+  private let dimensions: [(String, String)]
+  private let format: LatencyFormat
+  private let shards: ShardSlots<Shard>
+
+  init(side: MetricsMiddleware.Side, route: FiveTuple, format: LatencyFormat) {
+    typealias Label = MetricsMiddleware.Label
+    let dimensions = RouteDimensions.make(route: route, side: side)
+    self.dimensions = dimensions
+    self.format = format
+    requestsKey = MetricKey(Label.requests, dimensions)
+    successesKey = MetricKey(Label.successes, dimensions)
+    durationKey = MetricKey(Label.duration, dimensions)
+    shards = ShardSlots { Shard(format) }
+  }
+
+  /// The key of the error counter of `kind`.
+  func errorsKey(kind: String) -> MetricKey {
+    MetricKey(MetricsMiddleware.Label.errors, dimensions + [(RouteDimensions.kind, kind)])
+  }
+
+  /// A call started, on the thread of shard `shard`.
+  @inline(__always)
+  func started(shard: Int) {
+    shards.withShard(shard) { _ = $0.requests.wrappingAdd(1, ordering: .relaxed) }
+  }
+
+  /// A call ended after `nanoseconds`, with an answer or an error of `errorKind`, on the
+  /// thread of shard `shard`.
+  @inline(__always)
+  func ended(shard: Int, nanoseconds: Int64, errorKind: String?) {
+    let microseconds = format.microseconds(nanoseconds)
+    shards.withShard(shard) { slot in
+      slot.tally.withLock { tally in
+        _ = tally.latencies.record(microseconds)
+        if let errorKind { tally.addError(errorKind, 1) } else { tally.successes &+= 1 }
+      }
+    }
+  }
+
+  /// Adds `amount` to one count: a swift-metrics counter handle's increment.
+  func add(_ amount: Int64, to count: Count) {
+    shards.withLocalShard { slot in
+      switch count {
+      case .requests: _ = slot.requests.wrappingAdd(amount, ordering: .relaxed)
+      case .successes: slot.tally.withLock { $0.successes &+= amount }
+      case .errors(let kind): slot.tally.withLock { $0.addError(kind, amount) }
+      }
+    }
+  }
+
+  /// Records one latency: a swift-metrics timer handle's record.
+  func record(nanoseconds: Int64) {
+    let microseconds = format.microseconds(nanoseconds)
+    shards.withLocalShard { slot in
+      slot.tally.withLock { _ = $0.latencies.record(microseconds) }
+    }
+  }
+
+  /// Puts the route's counts (since start) and latencies (since the last reading, which
+  /// starts the next interval) into `reading`.
+  func read(into reading: inout MetricsReading) {
+    var successes: Int64 = 0
+    var errors: [String: Int64] = [:]
+    var merged: Histogram<UInt32>?
+    shards.forEachShard { slot in
+      slot.tally.withLock { tally in
+        successes &+= tally.successes
+        for (kind, count) in tally.errors { errors[kind, default: 0] &+= count }
+        if tally.latencies.totalCount > 0 {
+          if merged == nil { merged = tally.latencies } else { merged?.add(tally.latencies) }
+          tally.latencies.reset()
+        }
+      }
+    }
+    // Requests are read after the ended calls: a call counted as ended was counted as started
+    // before, so calls in flight (requests minus ended) never read below zero.
+    var requests: Int64 = 0
+    shards.forEachShard { requests &+= $0.requests.load(ordering: .relaxed) }
+    reading.counters[requestsKey] = requests
+    reading.counters[successesKey] = successes
+    for (kind, count) in errors { reading.counters[errorsKey(kind: kind)] = count }
+    reading.latencies[durationKey] = merged.map { LatencySummary(microseconds: $0) } ?? .empty
+  }
+
+  /// Bytes the route's histograms take.
+  var footprintBytes: Int {
+    var total = 0
+    shards.forEachShard { slot in
+      slot.tally.withLock { total += $0.latencies.estimatedFootprintInBytes }
+    }
+    return total
+  }
+}
+
+/// A swift-metrics counter handle onto one of a route's counts.
+final class RouteCounter: CounterHandler, Sendable {
+  private let recorder: RouteRecorder
+  private let count: RouteRecorder.Count
+
+  init(_ recorder: RouteRecorder, _ count: RouteRecorder.Count) {
+    self.recorder = recorder
+    self.count = count
+  }
+
+  func increment(by amount: Int64) { recorder.add(amount, to: count) }
+  // A route's counts count since start, for every handle at once: not reset by one of them.
+  func reset() {}
+}
+
+/// A swift-metrics timer handle onto a route's latencies.
+final class RouteTimer: TimerHandler, Sendable {
+  private let recorder: RouteRecorder
+
+  init(_ recorder: RouteRecorder) { self.recorder = recorder }
+
+  func recordNanoseconds(_ duration: Int64) { recorder.record(nanoseconds: duration) }
 }

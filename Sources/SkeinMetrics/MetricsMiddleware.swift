@@ -11,8 +11,10 @@ import Synchronization
 /// `denied`, `cancelled`, …) and times every call. Calls in flight are requests minus the
 /// calls that ended. A declared IDL exception is an answer, so it counts as a success.
 ///
-/// The metric objects of a route are made once and cached per thread shard, so a call costs a
-/// shard lookup and a few atomic adds, never a lock another core holds.
+/// A route's sink is found once per thread shard and kept. When the factory is a
+/// ``MetricsAggregator``, a call records straight into the route's per-shard record there (an
+/// atomic add to start, one uncontended lock to end); any other factory gets swift-metrics
+/// `Counter`s and a `Timer`. Either way a call touches only state of its own thread's shard.
 public final class MetricsMiddleware: Middleware {
   /// Which end of the call this middleware sits on.
   public enum Side: String, Sendable, Hashable, Codable, CaseIterable {
@@ -37,6 +39,8 @@ public final class MetricsMiddleware: Middleware {
   /// The side.
   public let side: Side
   private let factory: any MetricsFactory
+  /// The factory when it is Skein's own: routes then record into it directly.
+  private let aggregator: MetricsAggregator?
   private let tasks: TaskGauge
   private let routes: Sharded<RouteCache>
 
@@ -53,6 +57,7 @@ public final class MetricsMiddleware: Middleware {
   ) {
     self.side = side
     self.factory = factory
+    self.aggregator = factory as? MetricsAggregator
     self.tasks = tasks
     self.routes = Sharded { RouteCache() }
   }
@@ -65,33 +70,71 @@ public final class MetricsMiddleware: Middleware {
   ) async throws -> Method.Result {
     // The work is in the synchronous `started` and `ended`: this async frame stays small,
     // and allocating async frames was a good part of the middleware's cost.
-    let (metrics, start) = started(context.route)
+    let call = started(context.route)
     do {
       let result = try await next(context, args)
-      ended(metrics, start, error: nil)
+      ended(call, error: nil)
       return result
     } catch {
-      ended(metrics, start, error: error)
+      ended(call, error: error)
       throw error
     }
   }
 
-  private func started(_ route: FiveTuple) -> (RouteMetrics, ContinuousClock.Instant) {
-    let metrics = metrics(for: route)
-    metrics.requests.increment()
-    tasks.enter()
-    return (metrics, .now)
+  /// What `ended` needs of a call's start.
+  struct CallStart {
+    var sink: RouteSink
+    /// The shard the call entered the task gauge on, which it leaves on.
+    var shard: Int
+    var start: ContinuousClock.Instant
   }
 
-  private func ended(_ metrics: RouteMetrics, _ start: ContinuousClock.Instant, error: (any Error)?)
-  {
-    metrics.duration.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
-    if let error {
-      metrics.errors(kind: Self.kind(of: error, side: side)).increment()
-    } else {
-      metrics.successes.increment()
+  private func started(_ route: FiveTuple) -> CallStart {
+    let shard = ShardIndex.current
+    let sink =
+      routes.withShard(shard) { $0.recentSink(for: route) } ?? firstSink(for: route, shard: shard)
+    switch sink {
+    case .recorder(let recorder): recorder._withUnsafeGuaranteedRef { $0.started(shard: shard) }
+    case .metrics(let metrics): metrics._withUnsafeGuaranteedRef { $0.requests.increment() }
     }
-    tasks.leave()
+    tasks.enter(shard: shard)
+    return CallStart(sink: sink, shard: shard, start: .now)
+  }
+
+  private func ended(_ call: CallStart, error: (any Error)?) {
+    let elapsed = (ContinuousClock.now - call.start).nanoseconds
+    switch call.sink {
+    case .recorder(let recorder):
+      let errorKind = error.map { Self.kind(of: $0, side: side) }
+      recorder._withUnsafeGuaranteedRef {
+        $0.ended(shard: ShardIndex.current, nanoseconds: elapsed, errorKind: errorKind)
+      }
+    case .metrics(let metrics):
+      metrics._withUnsafeGuaranteedRef { metrics in
+        metrics.duration.recordNanoseconds(elapsed)
+        if let error {
+          metrics.errors(kind: Self.kind(of: error, side: side)).increment()
+        } else {
+          metrics.successes.increment()
+        }
+      }
+    }
+    tasks.leave(shard: call.shard)
+  }
+
+  /// The sink of a route this shard has not called lately: kept out of line, so the common
+  /// path makes no closure (which would retain `self`, a count every core writes).
+  @inline(never)
+  private func firstSink(for route: FiveTuple, shard: Int) -> RouteSink {
+    // Found or made outside the shard's lock: making one takes the aggregator's lock.
+    if let known = routes.withShard(shard, { $0.knownSink(for: route) }) { return known }
+    let owner: RouteOwner =
+      if let recorder = aggregator?.recorder(side: side, route: route) {
+        .recorder(recorder)
+      } else {
+        .metrics(RouteMetrics(route: route, side: side, factory: factory))
+      }
+    return routes.withShard(shard) { $0.add(owner, for: route) }
   }
 
   /// The error kind a failure counts under.
@@ -105,10 +148,32 @@ public final class MetricsMiddleware: Middleware {
     default: side == .server ? RPCError.Code.remote.name : "other"
     }
   }
+}
 
-  private func metrics(for route: FiveTuple) -> RouteMetrics {
-    routes.withLocalShard {
-      $0.metrics(for: route) { RouteMetrics(route: route, side: side, factory: factory) }
+/// Where a route's calls are recorded, unretained: retaining a route's object per call would
+/// write its reference count, one cache line every core's calls share. The route cache that
+/// handed the sink out keeps it alive for as long as the middleware lives.
+enum RouteSink: @unchecked Sendable {
+  // Unchecked: `Unmanaged` is not `Sendable`, but both classes it refers to are.
+
+  /// Straight into Skein's aggregator.
+  case recorder(Unmanaged<RouteRecorder>)
+  /// Through swift-metrics objects, for any other factory.
+  case metrics(Unmanaged<RouteMetrics>)
+}
+
+/// What a route's calls are recorded in, retained: what the route cache keeps alive.
+enum RouteOwner: Sendable {
+  /// Straight into Skein's aggregator.
+  case recorder(RouteRecorder)
+  /// Through swift-metrics objects, for any other factory.
+  case metrics(RouteMetrics)
+
+  /// The same, unretained.
+  var sink: RouteSink {
+    switch self {
+    case .recorder(let recorder): .recorder(Unmanaged.passUnretained(recorder))
+    case .metrics(let metrics): .metrics(Unmanaged.passUnretained(metrics))
     }
   }
 }
@@ -117,26 +182,49 @@ public final class MetricsMiddleware: Middleware {
 ///
 /// Hashing a five-tuple's five strings was the largest single cost of a call; comparing the
 /// short names a route is made of is a few instructions each, and a thread keeps calling the
-/// same few routes.
+/// same few routes. The recent ones are compared in place, by index: iterating the pairs
+/// copied each five-tuple, retaining and releasing its strings.
 struct RouteCache {
   /// Routes looked up by scan before the dictionary.
   static let recentCount = 8
 
-  private var recent: [(FiveTuple, RouteMetrics)] = []
+  private var recentRoutes: [FiveTuple] = []
+  private var recentSinks: [RouteSink] = []
   private var nextSlot = 0
-  private var all: [FiveTuple: RouteMetrics] = [:]
+  /// Every route's recorder or metrics: what keeps the unretained sinks alive.
+  private var all: [FiveTuple: RouteOwner] = [:]
 
-  mutating func metrics(for route: FiveTuple, make: () -> RouteMetrics) -> RouteMetrics {
-    for (known, metrics) in recent where known == route { return metrics }
-    let metrics = all[route] ?? make()
-    all[route] = metrics
-    if recent.count < Self.recentCount {
-      recent.append((route, metrics))
+  /// The sink of `route` if it is one of the recent ones.
+  @inline(__always)
+  func recentSink(for route: FiveTuple) -> RouteSink? {
+    for index in recentRoutes.indices where recentRoutes[index] == route {
+      return recentSinks[index]
+    }
+    return nil
+  }
+
+  /// The sink of `route` if this shard has one, made recent.
+  mutating func knownSink(for route: FiveTuple) -> RouteSink? {
+    all[route].map { remember($0.sink, for: route) }
+  }
+
+  /// Adds `owner` as the sink of `route`, unless another call on this shard did first.
+  mutating func add(_ owner: RouteOwner, for route: FiveTuple) -> RouteSink {
+    let kept = all[route] ?? owner
+    all[route] = kept
+    return remember(kept.sink, for: route)
+  }
+
+  private mutating func remember(_ sink: RouteSink, for route: FiveTuple) -> RouteSink {
+    if recentRoutes.count < Self.recentCount {
+      recentRoutes.append(route)
+      recentSinks.append(sink)
     } else {
-      recent[nextSlot] = (route, metrics)
+      recentRoutes[nextSlot] = route
+      recentSinks[nextSlot] = sink
       nextSlot = (nextSlot + 1) % Self.recentCount
     }
-    return metrics
+    return sink
   }
 }
 

@@ -171,6 +171,145 @@ struct MetricsMiddlewareTests {
     )
   }
 
+  /// Makes `calls` calls of `route` through `middleware`, the first `failures` failing with
+  /// errors of several kinds, each call taking about a millisecond.
+  private func call(
+    through middleware: MetricsMiddleware,
+    route: FiveTuple,
+    calls: Int,
+    failures: Int
+  ) async throws {
+    let failed: [any Error] = [
+      RPCError(.connectFailed, "refused"), DeadlineExceeded(overdue: .milliseconds(1)),
+      CancellationError(),
+    ]
+    let endpoint = MiddlewareChain([middleware])
+      .wrap(
+        Endpoint<ExampleServiceMethods.Visit> { _, args in
+          try await Task.sleep(for: .milliseconds(1))
+          if let index = Int(args.req?.name ?? ""), index < failures {
+            throw failed[index % failed.count]
+          }
+          return ExampleServiceMethods.VisitResult(success: ExampleResponse(resp: "ok"))
+        }
+      )
+    let context = CallContext(route: route, logID: "test")
+    for index in 0..<calls {
+      _ = try? await endpoint(
+        context,
+        ExampleServiceMethods.VisitArgs(req: ExampleRequest(name: String(index)))
+      )
+    }
+  }
+
+  @Test("through another factory the middleware reads the same as straight into the aggregator")
+  func genericFactoryCountsTheSame() async throws {
+    let route = try FiveTuple(path: "/gateway/c2/example/c1/Visit")
+    let direct = MetricsAggregator()
+    let wrapped = MetricsAggregator()
+    // A multiplexing factory is not the aggregator: the middleware takes the generic path.
+    let multiplexed = MultiplexMetricsHandler(factories: [wrapped])
+    for (factory, aggregator) in [(direct as any MetricsFactory, direct), (multiplexed, wrapped)] {
+      let middleware = MetricsMiddleware(side: .client, factory: factory, tasks: TaskGauge())
+      try await call(through: middleware, route: route, calls: 40, failures: 7)
+      #expect(aggregator.collect().counters.count == 5, "requests, successes, three error kinds")
+    }
+    // Read again: both intervals are empty, both counts the same.
+    let (fast, generic) = (direct.collect(), wrapped.collect())
+    #expect(fast.counters == generic.counters)
+    let total: Int64 = fast.counters.values.reduce(0, +)
+    #expect(total == 40 + 33 + 7)
+    let timeouts = fast.counters.first { key, _ in
+      key.label == MetricsMiddleware.Label.errors && key[RouteDimensions.kind] == "timeout"
+    }
+    #expect(timeouts?.value == 2)
+    #expect(fast.latencies == generic.latencies)
+    #expect(fast.latencies.count == 1 && fast.latencies.values.allSatisfy { $0.count == 0 })
+  }
+
+  @Test("a route's latencies read the same straight into the aggregator and through a Timer")
+  func fastPathLatenciesMatchTimer() async throws {
+    let route = try FiveTuple(path: "/gateway/c2/example/c1/Visit")
+    let direct = MetricsAggregator()
+    let wrapped = MetricsAggregator()
+    let fast = MetricsMiddleware(side: .server, factory: direct, tasks: TaskGauge())
+    try await call(through: fast, route: route, calls: 20, failures: 0)
+    let reading = direct.collect()
+    let key = try #require(reading.latencies.keys.first)
+    let summary = try #require(reading.latencies[key])
+    #expect(summary.count == 20 && summary.p50 >= 1)
+    // The same latencies through swift-metrics' Timer of the same name give the same summary.
+    let timer = CoreMetrics.Timer(
+      label: key.label,
+      dimensions: key.dimensions.map { ($0.name, $0.value) },
+      factory: wrapped
+    )
+    for percentile in [summary.max, summary.p50] {
+      timer.recordNanoseconds(Int64(percentile * 1_000_000))
+    }
+    #expect(wrapped.collect().latencies[key]?.max == summary.max)
+  }
+
+  @Test("a swift-metrics Counter named like the middleware's adds to the same count")
+  func handlesShareTheMiddlewaresCounts() async throws {
+    let route = try FiveTuple(path: "/gateway/c2/example/c1/Visit")
+    let aggregator = MetricsAggregator()
+    let middleware = MetricsMiddleware(side: .client, factory: aggregator, tasks: TaskGauge())
+    let dimensions = [
+      (RouteDimensions.side, "client"), (RouteDimensions.from, "gateway"),
+      (RouteDimensions.fromCluster, "c2"), (RouteDimensions.to, "example"),
+      (RouteDimensions.toCluster, "c1"), (RouteDimensions.method, "Visit"),
+    ]
+    // Made before the middleware's first call, and after: both share the route's counts.
+    let before = Counter(
+      label: MetricsMiddleware.Label.requests,
+      dimensions: dimensions,
+      factory: aggregator
+    )
+    before.increment(by: 100)
+    try await call(through: middleware, route: route, calls: 10, failures: 1)
+    let after = Counter(
+      label: MetricsMiddleware.Label.errors,
+      dimensions: dimensions + [(RouteDimensions.kind, "connect_failed")],
+      factory: aggregator
+    )
+    after.increment(by: 2)
+    let unused = Counter(
+      label: MetricsMiddleware.Label.errors,
+      dimensions: dimensions + [(RouteDimensions.kind, "denied")],
+      factory: aggregator
+    )
+    _ = unused
+    let reading = aggregator.collect()
+    #expect(reading.counters[MetricKey(MetricsMiddleware.Label.requests, dimensions)] == 110)
+    #expect(reading.counters[MetricKey(MetricsMiddleware.Label.successes, dimensions)] == 9)
+    let errors = { kind in
+      reading.counters[
+        MetricKey(MetricsMiddleware.Label.errors, dimensions + [(RouteDimensions.kind, kind)])
+      ]
+    }
+    #expect(errors("connect_failed") == 3)
+    #expect(errors("denied") == 0)
+  }
+
+  @Test("the task gauge counts tasks entered and left on many threads; its peak sees a climb")
+  func taskGaugeAcrossThreads() async {
+    let gauge = TaskGauge()
+    await withTaskGroup(of: Void.self) { group in
+      for _ in 0..<8 {
+        group.addTask {
+          for _ in 0..<1000 { await gauge.track { await Task.yield() } }
+        }
+      }
+    }
+    #expect(gauge.live == 0)
+    #expect(gauge.peak >= 1 && gauge.peak <= 8)
+    for _ in 0..<5 { gauge.enter() }
+    #expect(gauge.live == 5 && gauge.peak >= 5)
+    for _ in 0..<5 { gauge.leave() }
+    #expect(gauge.live == 0 && gauge.peak >= 5)
+  }
+
   @Test("the same label and dimensions are one metric; a kind clash is not a crash")
   func sharedMetrics() {
     let aggregator = MetricsAggregator()
