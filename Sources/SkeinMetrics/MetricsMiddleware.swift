@@ -147,12 +147,16 @@ public final class MetricsMiddleware: Middleware {
   }
 
   /// The error kind a failure counts under.
+  ///
+  /// The error's type is compared first: a failed dynamic cast is not cheap, and a handler's
+  /// own error used to fail four of them. Only Skein's own error types have kinds of their
+  /// own, and they are structs, so a cast can only succeed on the very same type.
   static func kind(of error: any Error, side: Side) -> String {
-    switch error {
-    case let error as RPCError: error.code.name
-    case is DeadlineExceeded: RPCError.Code.timeout.name
-    case is AccessDenied: RPCError.Code.denied.name
-    case is CancellationError: RPCError.Code.cancelled.name
+    switch ObjectIdentifier(type(of: error)) {
+    case ObjectIdentifier(RPCError.self): (error as? RPCError)?.code.name ?? "other"
+    case ObjectIdentifier(DeadlineExceeded.self): RPCError.Code.timeout.name
+    case ObjectIdentifier(AccessDenied.self): RPCError.Code.denied.name
+    case ObjectIdentifier(CancellationError.self): RPCError.Code.cancelled.name
     // On the server, a handler's error goes back as an exception: the caller sees `remote`.
     default: side == .server ? RPCError.Code.remote.name : "other"
     }
