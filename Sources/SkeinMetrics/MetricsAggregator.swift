@@ -207,10 +207,10 @@ public final class MetricsAggregator: MetricsFactory, Sendable {
         if let recorder = registry.routeDuration(key, format: latencyFormat) {
           return RouteTimer(recorder)
         }
-        let made = LatencyTimer(key, format: latencyFormat, shards: configuration.shards)
+        let made = LatencyTimer(key, format: latencyFormat)
         registry.metrics[key] = .timer(made)
         return made
-      default: return LatencyTimer(key, format: latencyFormat, shards: configuration.shards)
+      default: return LatencyTimer(key, format: latencyFormat)
       }
     }
   }
@@ -443,14 +443,17 @@ final class FloatingPointSum: FloatingPointCounterHandler, Sendable {
 }
 
 /// How latencies are kept: microseconds from 1 to the configured highest, which longer ones
-/// count as, at the configured precision.
+/// count as, at the configured precision, in the configured number of shards.
 struct LatencyFormat: Sendable {
   let highest: UInt64
   let digits: SignificantDigits
+  /// Histograms per timer or route.
+  let shards: Int
 
   init(_ configuration: MetricsAggregator.Configuration) {
     highest = UInt64(max(2, configuration.highestLatency.nanoseconds / 1000))
     digits = configuration.significantDigits
+    shards = configuration.shards > 0 ? configuration.shards : ShardIndex.defaultCount
   }
 
   func makeHistogram() -> Histogram<UInt32> {
@@ -474,12 +477,10 @@ final class LatencyTimer: TimerHandler, Sendable {
   private let shards: Sharded<Histogram<UInt32>>
   private let format: LatencyFormat
 
-  init(_ key: MetricKey, format: LatencyFormat, shards count: Int) {
+  init(_ key: MetricKey, format: LatencyFormat) {
     self.key = key
     self.format = format
-    shards =
-      count > 0
-      ? Sharded(count: count, make: format.makeHistogram) : Sharded(make: format.makeHistogram)
+    shards = Sharded(count: format.shards, make: format.makeHistogram)
   }
 
   func recordNanoseconds(_ duration: Int64) {
@@ -560,7 +561,7 @@ final class RouteRecorder: Sendable {
     requestsKey = MetricKey(Label.requests, dimensions)
     successesKey = MetricKey(Label.successes, dimensions)
     durationKey = MetricKey(Label.duration, dimensions)
-    shards = ShardSlots { Shard(format) }
+    shards = ShardSlots(count: format.shards) { Shard(format) }
   }
 
   /// The key of the error counter of `kind`.

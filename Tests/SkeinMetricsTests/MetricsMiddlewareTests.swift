@@ -292,6 +292,20 @@ struct MetricsMiddlewareTests {
     #expect(errors("denied") == 0)
   }
 
+  @Test("a route's latencies take the configured shards' worth of memory")
+  func routeMemoryFollowsShards() async throws {
+    let route = try FiveTuple(path: "/gateway/c2/example/c1/Visit")
+    var bytes: [Int] = []
+    for shards in [1, 4] {
+      let aggregator = MetricsAggregator(configuration: .init(shards: shards))
+      let middleware = MetricsMiddleware(side: .client, factory: aggregator, tasks: TaskGauge())
+      try await call(through: middleware, route: route, calls: 1, failures: 0)
+      bytes.append(aggregator.histogramBytes)
+    }
+    #expect(bytes[0] > 1000 && bytes[0] < 16 * 1024, "one histogram of 2 digits: about 11 KB")
+    #expect(bytes[1] == 4 * bytes[0])
+  }
+
   @Test("the task gauge counts tasks entered and left on many threads; its peak sees a climb")
   func taskGaugeAcrossThreads() async {
     let gauge = TaskGauge()
