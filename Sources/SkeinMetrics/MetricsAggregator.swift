@@ -12,10 +12,11 @@ import Synchronization
 /// so percentiles describe the last interval, while counters count since start.
 ///
 /// The metrics middleware's metrics of one route and side (requests, successes, errors by
-/// kind, duration) are kept together in one ``RouteRecorder``, per thread shard: the
-/// middleware records into it directly when this is its factory, and the same metrics asked
-/// for through swift-metrics (a `Counter` of the same label and dimensions) are handles onto
-/// it, so both count as one.
+/// kind, duration) are kept together in one route record per thread shard: the middleware
+/// records into it directly when this is its factory, and the same metrics asked for through
+/// swift-metrics (a `Counter` of the same label and dimensions) are handles onto it, so both
+/// count as one. Those metrics count since start for every handle at once: a handle's `reset`
+/// and `destroy…` leave them as they are.
 ///
 /// Use it as the process's factory (`MetricsSystem.bootstrap(aggregator)`), next to another
 /// backend with `MultiplexMetricsHandler`, or pass it to the metrics middleware directly.

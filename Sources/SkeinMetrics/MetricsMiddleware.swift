@@ -95,6 +95,7 @@ public final class MetricsMiddleware: Middleware {
     var sink: RouteSink
     /// The shard the call entered the task gauge on, which it leaves on.
     var shard: Int
+    /// When it started, on ``MonotonicClock``.
     var nanoseconds: UInt64
   }
 
@@ -194,6 +195,7 @@ enum RouteOwner: Sendable {
 /// The monotonic clock in nanoseconds, read directly: `ContinuousClock` arithmetic goes
 /// through 128-bit `Duration`s, which cost more than the clock read itself.
 enum MonotonicClock {
+  /// Now, in nanoseconds since an arbitrary start: for durations only.
   @inline(__always)
   static var nanoseconds: UInt64 {
     #if canImport(Darwin)
