@@ -81,9 +81,10 @@ public final class MetricsAggregator: MetricsFactory, Sendable {
     ) -> RouteRecorder? {
       let id = RouteID(side: side, route: route)
       if let known = routes[id] { return known }
-      let recorder = RouteRecorder(side: side, route: route, format: format)
-      let keys = [recorder.requestsKey, recorder.successesKey, recorder.durationKey]
-      guard keys.allSatisfy({ metrics[$0] == nil }) else { return nil }
+      let keys = RouteRecorder.Keys(side: side, route: route)
+      guard [keys.requests, keys.successes, keys.duration].allSatisfy({ metrics[$0] == nil })
+      else { return nil }
+      let recorder = RouteRecorder(keys, format: format)
       metrics[recorder.requestsKey] = .routeCount(recorder, .requests)
       metrics[recorder.successesKey] = .routeCount(recorder, .successes)
       metrics[recorder.durationKey] = .routeDuration(recorder)
@@ -547,27 +548,39 @@ final class RouteRecorder: Sendable {
     }
   }
 
-  let requestsKey: MetricKey
-  let successesKey: MetricKey
-  let durationKey: MetricKey
-  private let dimensions: [(String, String)]
+  /// The names of a route's metrics.
+  struct Keys {
+    let dimensions: [(String, String)]
+    let requests: MetricKey
+    let successes: MetricKey
+    let duration: MetricKey
+
+    init(side: MetricsMiddleware.Side, route: FiveTuple) {
+      typealias Label = MetricsMiddleware.Label
+      dimensions = RouteDimensions.make(route: route, side: side)
+      requests = MetricKey(Label.requests, dimensions)
+      successes = MetricKey(Label.successes, dimensions)
+      duration = MetricKey(Label.duration, dimensions)
+    }
+  }
+
+  private let keys: Keys
   private let format: LatencyFormat
   private let shards: ShardSlots<Shard>
 
-  init(side: MetricsMiddleware.Side, route: FiveTuple, format: LatencyFormat) {
-    typealias Label = MetricsMiddleware.Label
-    let dimensions = RouteDimensions.make(route: route, side: side)
-    self.dimensions = dimensions
+  init(_ keys: Keys, format: LatencyFormat) {
+    self.keys = keys
     self.format = format
-    requestsKey = MetricKey(Label.requests, dimensions)
-    successesKey = MetricKey(Label.successes, dimensions)
-    durationKey = MetricKey(Label.duration, dimensions)
     shards = ShardSlots(count: format.shards) { Shard(format) }
   }
 
+  var requestsKey: MetricKey { keys.requests }
+  var successesKey: MetricKey { keys.successes }
+  var durationKey: MetricKey { keys.duration }
+
   /// The key of the error counter of `kind`.
   func errorsKey(kind: String) -> MetricKey {
-    MetricKey(MetricsMiddleware.Label.errors, dimensions + [(RouteDimensions.kind, kind)])
+    MetricKey(MetricsMiddleware.Label.errors, keys.dimensions + [(RouteDimensions.kind, kind)])
   }
 
   /// A call started, on the thread of shard `shard`.

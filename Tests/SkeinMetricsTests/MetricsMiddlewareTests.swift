@@ -295,6 +295,29 @@ struct MetricsMiddlewareTests {
     #expect(errors("denied") == 0)
   }
 
+  @Test("a route whose metric name another kind took is still counted, through swift-metrics")
+  func routeNameClashFallsBack() async throws {
+    let route = try FiveTuple(path: "/gateway/c2/example/c1/Visit")
+    let aggregator = MetricsAggregator()
+    let dimensions = [
+      (RouteDimensions.side, "client"), (RouteDimensions.from, "gateway"),
+      (RouteDimensions.fromCluster, "c2"), (RouteDimensions.to, "example"),
+      (RouteDimensions.toCluster, "c1"), (RouteDimensions.method, "Visit"),
+    ]
+    let clash = CoreMetrics.Timer(
+      label: MetricsMiddleware.Label.requests,
+      dimensions: dimensions,
+      factory: aggregator
+    )
+    _ = clash
+    let middleware = MetricsMiddleware(side: .client, factory: aggregator, tasks: TaskGauge())
+    try await call(through: middleware, route: route, calls: 6, failures: 2)
+    let reading = aggregator.collect()
+    #expect(reading.counters[MetricKey(MetricsMiddleware.Label.successes, dimensions)] == 4)
+    #expect(reading.latencies[MetricKey(MetricsMiddleware.Label.duration, dimensions)]?.count == 6)
+    #expect(reading.counters[MetricKey(MetricsMiddleware.Label.requests, dimensions)] == nil)
+  }
+
   @Test("a route's latencies take the configured shards' worth of memory")
   func routeMemoryFollowsShards() async throws {
     let route = try FiveTuple(path: "/gateway/c2/example/c1/Visit")
