@@ -47,6 +47,10 @@ public final class TaskGauge: Sendable {
   }
 
   /// One task ended.
+  ///
+  /// A task that ends on another thread than it entered on leaves another shard: the live
+  /// count stays exact, but that shard's high no longer follows its own tasks, and the peak
+  /// is sampled more often than it needs. ``track(_:)`` leaves where it entered.
   public func leave() {
     leave(shard: ShardIndex.current)
   }
