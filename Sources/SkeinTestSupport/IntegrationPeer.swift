@@ -108,4 +108,7 @@ extension IntegrationPeer {
       ),
     ]
   )
+
+  /// tmux, which drives the dashboard in a real terminal the way a person would.
+  public static let tmux = IntegrationPeer(name: "tmux", needs: [("tmux", [], nil)])
 }

@@ -140,7 +140,8 @@ public final class MeshNode: Sendable {
   /// serves while its fault key does not say `down`.
   public func run() async {
     await withDiscardingTaskGroup { group in
-      for client in clients { group.addTask { await client.run() } }
+      // Background work counts among the node's live tasks, beside the calls.
+      for client in clients { group.addTask { await self.tasks.track { await client.run() } } }
       await serveWhileUp()
       group.cancelAll()
     }
@@ -206,9 +207,9 @@ public final class MeshNode: Sendable {
     )
     return Task {
       await withDiscardingTaskGroup { group in
-        group.addTask { try? await server.run() }
-        group.addTask { try? await admin.run() }
-        group.addTask { await registration.run() }
+        group.addTask { await self.tasks.track { try? await server.run() } }
+        group.addTask { await self.tasks.track { try? await admin.run() } }
+        group.addTask { await self.tasks.track { await registration.run() } }
       }
     }
   }
