@@ -8,6 +8,7 @@
 #include <ncursesw/curses.h>
 #include <locale.h>
 #include <langinfo.h>
+#include <wchar.h>
 
 // Macros and globals Swift cannot import (or, in Swift 6, may not touch as globals).
 static inline WINDOW *skein_stdscr(void) { return stdscr; }
@@ -20,5 +21,11 @@ static inline attr_t skein_a_bold(void) { return A_BOLD; }
 static inline attr_t skein_a_reverse(void) { return A_REVERSE; }
 static inline attr_t skein_a_normal(void) { return A_NORMAL; }
 static inline int skein_key_resize(void) { return KEY_RESIZE; }
+static inline FILE *skein_stdout(void) { return stdout; }
+static inline FILE *skein_stdin(void) { return stdin; }
+// nl_langinfo's CODESET is an enum constant behind a same-named macro; read it here.
+static inline const char *skein_codeset(void) { return nl_langinfo(CODESET); }
+// Columns a character takes in the current locale (-1 when it is not printable there).
+static inline int skein_wcwidth(wchar_t character) { return wcwidth(character); }
 
 #endif
