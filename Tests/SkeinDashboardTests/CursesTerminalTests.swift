@@ -44,6 +44,7 @@ import Testing
     frame.put("sel", x: 3, y: 1, style: CellStyle(.selection), limit: 3)
     frame.put("Z", x: 79, y: 23, style: CellStyle(.bad), limit: 1)
     frame.put("\u{7}", x: 5, y: 2, limit: 1)
+    frame.put("█", x: 6, y: 2, limit: 1)
     terminal.draw(frame)
 
     let palette = RolePalette(theme: .default, depth: terminal.depth)
@@ -57,6 +58,9 @@ import Testing
     #expect(selection.reverse == palette[.selection].reverse)
     #expect(terminal.cellOnScreen(x: 79, y: 23).character == "Z")
     #expect(terminal.cellOnScreen(x: 5, y: 2).character == " ", "control characters are blanked")
+    let unicodeLocale = String(cString: nl_langinfo(nl_item(CODESET))) == "UTF-8"
+    #expect(terminal.unicode == unicodeLocale)
+    #expect(terminal.cellOnScreen(x: 6, y: 2).character == (unicodeLocale ? "█" : "?"))
     #expect(terminal.nextKey(timeout: 0) == nil, "nothing to read from /dev/null")
 
     let monochrome = try #require(ThemeCatalog.builtIn.theme(named: "monochrome"))
@@ -72,8 +76,16 @@ import Testing
     terminal.draw(frame)
     #expect(terminal.nextKey(timeout: 0) == nil)
     // Closing freed the screen: another can open.
-    let again = try CursesTerminal.headless(theme: .default, terminalType: "xterm-256color")
-    again.close()
+    let ascii = try CursesTerminal.headless(
+      theme: .default,
+      terminalType: "xterm-256color",
+      forceASCII: true
+    )
+    defer { ascii.close() }
+    #expect(!ascii.unicode)
+    ascii.draw(frame)
+    #expect(ascii.cellOnScreen(x: 6, y: 2).character == "?", "nothing beyond ASCII")
+    #expect(ascii.cellOnScreen(x: 0, y: 0).character == "O")
   }
 
   @Test func aSignalRestoresTheTerminalAndStillEndsTheProcess() throws {

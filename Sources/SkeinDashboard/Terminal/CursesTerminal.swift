@@ -71,13 +71,15 @@ public final class CursesTerminal {
   ///   - depth: The color depth; `nil` detects it.
   ///   - terminalType: A terminfo name, such as `xterm-256color`.
   ///   - outputPath: Where curses' output goes.
+  ///   - forceASCII: Draw ASCII only.
   /// - Throws: ``TerminalError`` when the files cannot be opened, curses does not know the
   ///   terminal type, or a terminal is open.
   package static func headless(
     theme: Theme,
     depth: ColorDepth? = nil,
     terminalType: String,
-    outputPath: String = "/dev/null"
+    outputPath: String = "/dev/null",
+    forceASCII: Bool = false
   ) throws(TerminalError) -> CursesTerminal {
     guard let output = fopen(outputPath, "w") else {
       throw TerminalError("cannot open \(outputPath)")
@@ -89,7 +91,7 @@ public final class CursesTerminal {
     return try CursesTerminal(
       theme: theme,
       depth: depth,
-      forceASCII: false,
+      forceASCII: forceASCII,
       terminalType: terminalType,
       output: output,
       input: input,
