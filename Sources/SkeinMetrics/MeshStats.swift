@@ -41,7 +41,9 @@ public struct MeshStats: Sendable, Hashable, Codable {
       merged.servedQps = fromServers.qps
       return merged
     }
-    self.routes = routes.values.sorted { $0.path < $1.path }
+    // Sorted by the keys, the paths made once above: a path built per comparison was most of
+    // the cost of following 10,000 routes.
+    self.routes = routes.sorted { $0.key < $1.key }.map(\.value)
     self.nodes = (snapshots.map(\.node) + down).sorted {
       ($0.service, $0.cluster, $0.instance) < ($1.service, $1.cluster, $1.instance)
     }

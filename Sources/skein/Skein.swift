@@ -9,7 +9,7 @@ struct Skein: AsyncParsableCommand {
     abstract:
       "A Thrift RPC framework for Swift and the dashboard that steers a mesh built with it.",
     subcommands: [
-      DemoCommand.self, StatsCommand.self, ControlCommand.self, StoreCommand.self,
+      DemoCommand.self, TopCommand.self, StatsCommand.self, ControlCommand.self, StoreCommand.self,
       NodeCommand.self, LoadCommand.self, ExampleCommand.self, MeshCommand.self,
       GenerateCommand.self,
     ]

@@ -255,3 +255,34 @@ struct DashboardStateTests {
     #expect(state.stats.routes.first { $0.to == "feed" }?.qps == 99)
   }
 }
+
+@Suite("Dashboard state: the store's echoes")
+struct DashboardEchoTests {
+  @Test("echoes of earlier flips arriving late do not undo later ones")
+  func lateEchoes() {
+    var state = sampleState()
+    let key = "/skein/governance/gateway/c1/ad/*/GetAds/traffic"
+    var written: [String] = []
+    for _ in 0..<3 {
+      for command in state.handle(.left) {
+        if case .put(_, let value) = command { written.append(value) }
+      }
+    }
+    #expect(written.last == #"{"c1":80,"c2":20}"#)
+    // The store echoes the first write only now: the screen keeps the newest.
+    state.ingest(
+      .changed(ConfigChange(kind: .put, key: key, value: written[0], revision: 5)),
+      under: "/skein/governance/",
+      at: epoch
+    )
+    #expect(state.traffic(state.visibleRoutes[0]) == ["c1": 80, "c2": 20])
+    #expect(state.handle(.left) == [.put(key: key, value: #"{"c1":90,"c2":10}"#)])
+    // Someone else's write wins.
+    state.ingest(
+      .changed(ConfigChange(kind: .put, key: key, value: #"{"c1":5,"c2":95}"#, revision: 9)),
+      under: "/skein/governance/",
+      at: epoch
+    )
+    #expect(state.traffic(state.visibleRoutes[0]) == ["c1": 5, "c2": 95])
+  }
+}

@@ -34,32 +34,36 @@ extension DashboardState {
       config = config.filter { !$0.key.hasPrefix(prefix) }
       for entry in entries { config[entry.key] = entry.value }
     case .changed(let change):
-      guard change.kind == .put else {
-        guard config.removeValue(forKey: change.key) != nil else { return }
-        record(DashboardEvent(time: time, kind: .change, message: "cleared \(change.key)"))
+      let value = change.kind == .put ? change.value : nil
+      let description = value.map { "\(change.key) = \($0)" } ?? "cleared \(change.key)"
+      if var pending = pendingWrites[change.key], let index = pending.firstIndex(of: value) {
+        // The echo of this dashboard's own write: shown already, and a later write of the
+        // same key may be in force here (echoes arrive behind the keys), so it stays.
+        pending.removeFirst(index + 1)
+        pendingWrites[change.key] = pending.isEmpty ? nil : pending
+        record(DashboardEvent(time: time, kind: .change, message: description))
         return
       }
-      let known = config[change.key]
-      if let problem = Self.problem(key: change.key, value: change.value) {
+      // Someone else's write: theirs is in force.
+      pendingWrites[change.key] = nil
+      guard let value else {
+        guard config.removeValue(forKey: change.key) != nil else { return }
+        record(DashboardEvent(time: time, kind: .change, message: description))
+        return
+      }
+      if let problem = Self.problem(key: change.key, value: value) {
         record(
           DashboardEvent(
             time: time,
             kind: .rejected,
-            message:
-              "rejected \(change.key) = \(change.value): \(problem); the last good value stays",
+            message: "rejected \(description): \(problem); the last good value stays",
             severe: true
           )
         )
         return
       }
-      config[change.key] = change.value
-      // The dashboard's own flips are shown at once; the store's echo is not news.
-      guard known != change.value || !echoes.contains(change.key) else {
-        echoes.remove(change.key)
-        return
-      }
-      echoes.remove(change.key)
-      record(DashboardEvent(time: time, kind: .change, message: "\(change.key) = \(change.value)"))
+      config[change.key] = value
+      record(DashboardEvent(time: time, kind: .change, message: description))
     }
   }
 

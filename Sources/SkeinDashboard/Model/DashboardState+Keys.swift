@@ -324,10 +324,10 @@ extension DashboardState {
     switch command {
     case .put(let key, let value):
       config[key] = value
-      echoes.insert(key)
+      pendingWrites[key, default: []].append(value)
     case .delete(let key):
       config[key] = nil
-      echoes.insert(key)
+      pendingWrites[key, default: []].append(nil)
     default: break
     }
   }

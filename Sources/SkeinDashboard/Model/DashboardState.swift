@@ -126,8 +126,9 @@ public struct DashboardState: Sendable {
   public var pageRows = 20
   /// The newest view, shown or not (while paused).
   var latest: MeshStats?
-  /// Keys this dashboard just wrote: their echo from the store is not news.
-  var echoes: Set<String> = []
+  /// Values this dashboard wrote whose echo from the store has not come back yet, per key in
+  /// order (`nil`: a delete).
+  var pendingWrites: [String: [String?]] = [:]
 
   /// A state for `setup` with no data yet.
   public init(setup: Setup) {

@@ -173,27 +173,34 @@ public struct DashboardLayout: Sendable {
     var right = true
   }
 
-  /// The routes table's columns at `width`: the essential ones always, then traffic, p50,
-  /// in-flight and the sparkline as they fit, and the rest to the route's name.
+  /// The routes table's columns at `width`, in the order: the essential ones always
+  /// (QPS, error %, p99, breaker, degrade), then traffic, p50, in-flight and the sparkline as
+  /// they fit, and the rest to the route's name.
   static func routeColumns(width: Int) -> [Column] {
-    var columns = [
-      Column(title: "QPS", width: 8), Column(title: "ERR%", width: 6),
-      Column(title: "P99 MS", width: 8), Column(title: "BREAKER", width: 10, right: false),
-      Column(title: "DEG", width: 4, right: false),
-    ]
-    let optional = [
-      (2, Column(title: "P50 MS", width: 8)), (3, Column(title: "INFL", width: 5)),
-      (5, Column(title: "TRAFFIC", width: 13, right: false)),
-      (1, Column(title: "QPS 1m", width: 22, right: false)),
+    let all: [(rank: Int, column: Column, essential: Bool)] = [
+      (1, Column(title: "QPS", width: 8), true),
+      (2, Column(title: "ERR%", width: 6), true),
+      (3, Column(title: "P50 MS", width: 8), false),
+      (4, Column(title: "P99 MS", width: 8), true),
+      (5, Column(title: "INFL", width: 5), false),
+      (6, Column(title: "QPS 1m", width: 22, right: false), false),
+      (7, Column(title: "BREAKER", width: 10, right: false), true),
+      (8, Column(title: "DEG", width: 4, right: false), true),
+      (9, Column(title: "TRAFFIC", width: 13, right: false), false),
     ]
     let minimumRoute = 34
-    var used = columns.reduce(0) { $0 + $1.width + 1 } + minimumRoute
-    for (position, column) in optional where used + column.width + 1 <= width - 1 {
-      columns.insert(column, at: min(position, columns.count))
-      used += column.width + 1
+    var chosen = all.filter(\.essential)
+    var used = chosen.reduce(minimumRoute) { $0 + $1.column.width + 1 }
+    // Optional columns in the order they are given room: traffic, p50, in-flight, sparkline.
+    for title in ["TRAFFIC", "P50 MS", "INFL", "QPS 1m"] {
+      guard let entry = all.first(where: { $0.column.title == title }),
+        used + entry.column.width + 1 <= width - 1
+      else { continue }
+      chosen.append(entry)
+      used += entry.column.width + 1
     }
     let route = Column(title: "ROUTE", width: width - 2 - (used - minimumRoute), right: false)
-    return [route] + columns
+    return [route] + chosen.sorted { $0.rank < $1.rank }.map(\.column)
   }
 
   private func drawHeader(_ columns: [Column], into frame: inout ScreenBuffer, y: Int) {

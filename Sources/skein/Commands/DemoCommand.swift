@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SkeinDashboard
 import SkeinGovernance
 import SkeinMesh
 import SkeinMetrics
@@ -23,13 +24,15 @@ struct DemoCommand: AsyncParsableCommand {
         skein ctl degrade '/gateway/*/ad/*/GetAds' on --registry memory://…
         skein ctl fault storage/c1/0 --down --registry memory://…
 
-      Until the dashboard lands, the routes table is printed every --interval; with \
+      On a terminal the dashboard opens on the mesh (q quits, ? lists the keys); when standard \
+      output is not a terminal the routes table is printed every --interval instead. With \
       --headless nothing is printed until the end, when `skein stats` is (--json: as JSON). \
       The exit code is 0 when the mesh served traffic.
 
       Examples:
         skein demo
         skein demo --headless --duration 10 --rate 500 --json
+        skein demo --theme light --read-only
         skein demo --mesh my-mesh.yaml --log /tmp/mesh.log
       """
   )
@@ -48,8 +51,7 @@ struct DemoCommand: AsyncParsableCommand {
   @Flag(help: "With --headless: print the final stats as JSON, as `skein stats --json` does.")
   var json = false
 
-  @Option(help: "Seconds between two routes tables (without --headless).")
-  var interval = 1.0
+  @OptionGroup(title: "Dashboard") var dashboardOptions: DashboardOptions
 
   @Option(help: "The embedded config store's loopback port (0 picks a free one).")
   var storePort = 0
@@ -60,7 +62,6 @@ struct DemoCommand: AsyncParsableCommand {
     if let rate, !(0...maxRate).contains(rate) {
       throw ValidationError("--rate must be 0-\(Int(maxRate)).")
     }
-    guard interval >= 0.1 else { throw ValidationError("--interval must be at least 0.1.") }
     guard (0...65535).contains(storePort) else {
       throw ValidationError("--store-port must be 0-65535.")
     }
@@ -99,11 +100,16 @@ struct DemoCommand: AsyncParsableCommand {
         + "\(mesh.routes.count) routes; edge load \(Self.rate(profile)) (\(profile.shape.kind))"
     )
     printNow("  logs: \(log.path)")
-    printNow(headless ? "  running headless; Ctrl-C stops" : "  Ctrl-C stops")
+    printNow(headless ? "  running headless; Ctrl-C stops" : "  the dashboard opens; q quits")
     let seconds = duration
     let headless = self.headless
     let json = self.json
-    let interval = self.interval
+    let interval = dashboardOptions.interval
+    let dashboardOptions = dashboardOptions.options(
+      meshName: mesh.name,
+      storeURL: storeServer.url.description,
+      demo: true
+    )
     let final = Final()
     try await withThrowingTaskGroup(of: Bool.self) { group in
       group.addTask {
@@ -119,16 +125,26 @@ struct DemoCommand: AsyncParsableCommand {
       }
       group.addTask {
         try await Self.announceWhenUp(environment.registry, mesh: mesh, since: started)
-        while !headless {
-          try await Task.sleep(for: .seconds(interval))
-          if let stats = try? await Self.stats(environment.registry) {
-            printNow(StatsCommand.table(stats))
+        guard !headless else { return false }
+        guard isatty(STDOUT_FILENO) == 1 else {
+          // Not a terminal (a pipe, a file): the routes table every interval instead.
+          while true {
+            try await Task.sleep(for: .seconds(interval))
+            if let stats = try? await Self.stats(environment.registry) {
+              printNow(StatsCommand.table(stats))
+            }
           }
         }
-        return false
+        let dashboard = Dashboard(
+          store: store,
+          options: dashboardOptions,
+          catalog: ThemeCatalog.load()
+        )
+        try await dashboard.run()
+        return true
       }
-      // The host returns when the load ran its --duration; Ctrl-C ends the process.
-      while let hostEnded = try await group.next(), !hostEnded {}
+      // The host returns when the load ran its --duration, the dashboard when `q` is pressed.
+      while let ended = try await group.next(), !ended {}
       group.cancelAll()
     }
     let report = load.report

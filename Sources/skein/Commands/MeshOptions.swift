@@ -51,14 +51,19 @@ struct MeshOptions: ParsableArguments {
     }
   }
 
-  /// The log file: `--log`, or `name` in the temporary folder.
+  /// The log file (`--log`, or `name` in the temporary folder), made the process's log
+  /// destination: no library logs to the terminal the dashboard owns.
   func logFile(default name: String) throws -> LogFile {
     let path =
       log ?? FileManager.default.temporaryDirectory.appending(path: name).path
+    let file: LogFile
     do {
-      return try LogFile(path: path)
+      file = try LogFile(path: path)
     } catch {
       throw ValidationError("\(error)")
     }
+    let level = self.level
+    LoggingSystem.bootstrap { label in FileLogHandler(label: label, file: file, level: level) }
+    return file
   }
 }

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SkeinDashboard
+import SkeinGovernance
+import SkeinMesh
+
+/// `skein top`: the dashboard attached to a running mesh through its config store.
+struct TopCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "top",
+    abstract: "Open the dashboard on a running mesh: its routes, nodes and events, live.",
+    discussion: """
+      Finds the mesh's nodes through the registry in the config store, reads their admin \
+      endpoints every --interval, and follows the governance and fault keys. Keys flip degrade \
+      switches and shift traffic through the store, as `skein ctl` would; --read-only hides \
+      and refuses them (and needs only read rights). ? lists every key; q quits.
+
+      Examples:
+        skein top --registry etcd://127.0.0.1:2379
+        skein top --registry memory://127.0.0.1:2380 --theme high-contrast --read-only
+      """
+  )
+
+  @OptionGroup var store: ControlCommand.StoreOptions
+
+  @Option(help: "The name the header gives the mesh.")
+  var name = "mesh"
+
+  @OptionGroup(title: "Dashboard") var dashboardOptions: DashboardOptions
+
+  @Flag(help: "Enable the fault keys (for meshes run by `skein demo` or `skein node`).")
+  var faults = false
+
+  func validate() throws {
+    guard isatty(STDOUT_FILENO) == 1 else {
+      throw ValidationError("skein top draws on a terminal; use `skein stats --watch` in scripts.")
+    }
+  }
+
+  func run() async throws {
+    // Nothing may write to the terminal the dashboard draws on: logs go to a file.
+    let log = try LogFile(
+      path: FileManager.default.temporaryDirectory.appending(path: "skein-top.log").path
+    )
+    LoggingSystem.bootstrap { label in FileLogHandler(label: label, file: log, level: .info) }
+    try await store.withStore { opened in
+      let dashboard = Dashboard(
+        store: opened,
+        options: dashboardOptions.options(meshName: name, storeURL: store.registry, demo: faults),
+        catalog: ThemeCatalog.load()
+      )
+      try await dashboard.run()
+    }
+  }
+}
