@@ -130,89 +130,93 @@ struct DashboardTmuxTests {
     """
   )
   func personAtTheKeyboard() async throws {
-    let skein = try skeinExecutable()
-    let session = try await TmuxSession(width: 160, height: 48)
-    defer { session.kill() }
-    let log = FileManager.default.temporaryDirectory.appending(path: "skein-tmux-\(getpid()).log")
-    defer { try? FileManager.default.removeItem(at: log) }
-    try await session.type(
-      "LANG=C.UTF-8 \(skein) demo --cpu-scale 0 --rate 80 --log \(log.path)"
-    )
-    try await session.send("Enter")
-    try await session.waitFor("the routes with figures") { screen in
-      screen.contains("ROUTE") && screen.contains("gateway/c2 → ad/c2.GetAds")
-        && screen.contains("closed")
-    }
-
-    // Degrade gateway/c2 → ad/c2.GetAds: filter to it, d, read the question, y.
-    try await session.send("/")
-    try await session.type("c2/ad/c2")
-    try await session.send("Enter")
-    try await session.waitFor("the filtered row") { screen in
-      screen.contains("gateway/c2 → ad/c2.GetAds") && !screen.contains("gateway/c1 → ad")
-    }
-    try await session.send("d")
-    try await session.waitFor("the confirmation naming the five-tuple") { screen in
-      screen.contains("Degrade /gateway/c2/ad/c2/GetAds?") && screen.contains("(y/N)")
-    }
-    try await session.send("y")
-    try await session.waitFor("the degrade marker") { screen in
-      row(screen, containing: "gateway/c2 → ad/c2.GetAds")?.contains("DEG") == true
-    }
-    try await session.send("Enter")
-    let first = try await session.waitFor("degraded calls counted, none served") { screen in
-      screen.contains("degraded ") && screen.contains("served 0.0 qps")
-    }
-    let degraded = { (screen: String) -> Int in
-      guard let range = screen.range(of: #"degraded (\d+)"#, options: .regularExpression) else {
-        return 0
+    try await HeavyTests.run {
+      let skein = try skeinExecutable()
+      let session = try await TmuxSession(width: 160, height: 48)
+      defer { session.kill() }
+      let log = FileManager.default.temporaryDirectory.appending(path: "skein-tmux-\(getpid()).log")
+      defer { try? FileManager.default.removeItem(at: log) }
+      try await session.type(
+        "LANG=C.UTF-8 \(skein) demo --cpu-scale 0 --rate 80 --log \(log.path)"
+      )
+      try await session.send("Enter")
+      try await session.waitFor("the routes with figures") { screen in
+        screen.contains("ROUTE") && screen.contains("gateway/c2 → ad/c2.GetAds")
+          && screen.contains("closed")
       }
-      return Int(screen[range].split(separator: " ").last ?? "") ?? 0
-    }
-    try await session.waitFor("the degraded count climbing") { degraded($0) > degraded(first) }
-    try await session.send("Escape")
 
-    // Shift gateway/c1's ad traffic all to c2: five presses of → on its c1 row.
-    try await session.send("/")
-    try await session.send("Escape")
-    try await session.send("/")
-    try await session.type("c1/ad/c")
-    try await session.send("Enter")
-    try await session.waitFor("gateway/c1's two ad routes") { screen in
-      screen.contains("gateway/c1 → ad/c1.GetAds") && screen.contains("gateway/c1 → ad/c2.GetAds")
-    }
-    for _ in 0..<5 { try await session.send("Right") }
-    try await session.waitFor("the new split in force at once") { screen in
-      row(screen, containing: "gateway/c1 → ad/c1.GetAds")?.contains("c1=0,c2=100") == true
-    }
-    try await session.waitFor("the QPS following the split", timeout: .seconds(20)) { screen in
-      let toC1 = row(screen, containing: "gateway/c1 → ad/c1.GetAds")
-      let toC2 = row(screen, containing: "gateway/c1 → ad/c2.GetAds")
-      // ROUTE is three words; QPS comes next.
-      return toC1.map { $0[3] == "0.0" } == true && toC2.flatMap { Double($0[3]) } ?? 0 > 0
-    }
+      // Degrade gateway/c2 → ad/c2.GetAds: filter to it, d, read the question, y.
+      try await session.send("/")
+      try await session.type("c2/ad/c2")
+      try await session.send("Enter")
+      try await session.waitFor("the filtered row") { screen in
+        screen.contains("gateway/c2 → ad/c2.GetAds") && !screen.contains("gateway/c1 → ad")
+      }
+      try await session.send("d")
+      try await session.waitFor("the confirmation naming the five-tuple") { screen in
+        screen.contains("Degrade /gateway/c2/ad/c2/GetAds?") && screen.contains("(y/N)")
+      }
+      try await session.send("y")
+      try await session.waitFor("the degrade marker") { screen in
+        row(screen, containing: "gateway/c2 → ad/c2.GetAds")?.contains("DEG") == true
+      }
+      try await session.send("Enter")
+      let first = try await session.waitFor("degraded calls counted, none served") { screen in
+        screen.contains("degraded ") && screen.contains("served 0.0 qps")
+      }
+      let degraded = { (screen: String) -> Int in
+        guard let range = screen.range(of: #"degraded (\d+)"#, options: .regularExpression) else {
+          return 0
+        }
+        return Int(screen[range].split(separator: " ").last ?? "") ?? 0
+      }
+      try await session.waitFor("the degraded count climbing") { degraded($0) > degraded(first) }
+      try await session.send("Escape")
 
-    // Resize: down to 80×24 it still draws; below, it says what it needs.
-    try await session.resize(width: 80, height: 24)
-    try await session.waitFor("the dashboard at 80×24") { screen in
-      screen.contains("ROUTE") && screen.split(separator: "\n").allSatisfy { $0.count <= 80 }
-    }
-    try await session.resize(width: 70, height: 20)
-    try await session.waitFor("the too-small notice") { $0.contains("Terminal too small") }
-    try await session.resize(width: 160, height: 48)
-    try await session.waitFor("the dashboard again") { $0.contains("ROUTE") }
+      // Shift gateway/c1's ad traffic all to c2: five presses of → on its c1 row.
+      try await session.send("/")
+      try await session.send("Escape")
+      try await session.send("/")
+      try await session.type("c1/ad/c")
+      try await session.send("Enter")
+      try await session.waitFor("gateway/c1's two ad routes") { screen in
+        screen.contains("gateway/c1 → ad/c1.GetAds") && screen.contains("gateway/c1 → ad/c2.GetAds")
+      }
+      for _ in 0..<5 { try await session.send("Right") }
+      try await session.waitFor("the new split in force at once") { screen in
+        row(screen, containing: "gateway/c1 → ad/c1.GetAds")?.contains("c1=0,c2=100") == true
+      }
+      try await session.waitFor("the QPS following the split", timeout: .seconds(20)) { screen in
+        let toC1 = row(screen, containing: "gateway/c1 → ad/c1.GetAds")
+        let toC2 = row(screen, containing: "gateway/c1 → ad/c2.GetAds")
+        // ROUTE is three words; QPS comes next.
+        return toC1.map { $0[3] == "0.0" } == true && toC2.flatMap { Double($0[3]) } ?? 0 > 0
+      }
 
-    // q: the dashboard and the mesh end, and the shell's terminal is sane again.
-    try await session.send("q")
-    try await session.waitFor("the shell back", timeout: .seconds(20)) { screen in
-      !screen.contains("ROUTE")
-    }
-    try await session.type("stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo -e -icanon -e -echo")
-    try await session.send("Enter")
-    try await session.waitFor("a sane line discipline") { screen in
-      let lines = screen.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-      return lines.contains("icanon") && lines.contains("echo") && !lines.contains("-icanon")
-        && !lines.contains("-echo")
+      // Resize: down to 80×24 it still draws; below, it says what it needs.
+      try await session.resize(width: 80, height: 24)
+      try await session.waitFor("the dashboard at 80×24") { screen in
+        screen.contains("ROUTE") && screen.split(separator: "\n").allSatisfy { $0.count <= 80 }
+      }
+      try await session.resize(width: 70, height: 20)
+      try await session.waitFor("the too-small notice") { $0.contains("Terminal too small") }
+      try await session.resize(width: 160, height: 48)
+      try await session.waitFor("the dashboard again") { $0.contains("ROUTE") }
+
+      // q: the dashboard and the mesh end, and the shell's terminal is sane again.
+      try await session.send("q")
+      try await session.waitFor("the shell back", timeout: .seconds(20)) { screen in
+        !screen.contains("ROUTE")
+      }
+      try await session.type(
+        "stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo -e -icanon -e -echo"
+      )
+      try await session.send("Enter")
+      try await session.waitFor("a sane line discipline") { screen in
+        let lines = screen.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        return lines.contains("icanon") && lines.contains("echo") && !lines.contains("-icanon")
+          && !lines.contains("-echo")
+      }
     }
   }
 }

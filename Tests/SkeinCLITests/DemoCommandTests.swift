@@ -8,57 +8,74 @@ import Testing
 struct DemoCommandTests {
   @Test("skein demo --headless runs the default mesh and prints stats with every route")
   func headless() async throws {
-    let skein = try skeinExecutable()
-    let check = try await ProcessResult.check(skein, ["mesh", "check", "--json"])
-    let expected = try JSONDecoder().decode([[String: String]].self, from: Data(check.output.utf8))
-    let paths = Set(expected.compactMap { $0["path"] })
-    #expect(paths.count >= 15)
-    let run = try await ProcessResult.check(
-      skein,
-      ["demo", "--headless", "--duration", "3", "--rate", "30", "--cpu-scale", "0", "--json"]
-    )
-    let lines = run.output.split(separator: "\n")
-    #expect(lines.first?.hasPrefix("skein demo: config store memory://127.0.0.1:") == true)
-    #expect(run.output.contains("instances up in"))
-    let json = try #require(lines.last { $0.hasPrefix("{") }, "JSON in:\n\(run.output)")
-    let stats = try JSONDecoder().decode(MeshStats.self, from: Data(json.utf8))
-    let carried = Set(stats.routes.filter { $0.requests > 0 }.map(\.path))
-    #expect(carried.isSuperset(of: paths), "no traffic on \(paths.subtracting(carried))")
-    #expect(stats.nodes.count == 23, "22 instances and the edge")
-    #expect(stats.nodes.allSatisfy { $0.up })
+    try await HeavyTests.run {
+      let skein = try skeinExecutable()
+      let check = try await ProcessResult.check(skein, ["mesh", "check", "--json"])
+      let expected = try JSONDecoder().decode(
+        [[String: String]].self,
+        from: Data(check.output.utf8)
+      )
+      let paths = Set(expected.compactMap { $0["path"] })
+      #expect(paths.count >= 15)
+      let run = try await ProcessResult.check(
+        skein,
+        ["demo", "--headless", "--duration", "3", "--rate", "30", "--cpu-scale", "0", "--json"]
+      )
+      let lines = run.output.split(separator: "\n")
+      #expect(lines.first?.hasPrefix("skein demo: config store memory://127.0.0.1:") == true)
+      #expect(run.output.contains("instances up in"))
+      let json = try #require(lines.last { $0.hasPrefix("{") }, "JSON in:\n\(run.output)")
+      let stats = try JSONDecoder().decode(MeshStats.self, from: Data(json.utf8))
+      let carried = Set(stats.routes.filter { $0.requests > 0 }.map(\.path))
+      #expect(carried.isSuperset(of: paths), "no traffic on \(paths.subtracting(carried))")
+      #expect(stats.nodes.count == 23, "22 instances and the edge")
+      #expect(stats.nodes.allSatisfy { $0.up })
+    }
   }
 
   @Test("skein ctl shifts the running demo's traffic and kills an instance: callers obey")
   func steering() async throws {
-    let skein = try skeinExecutable()
-    let demo = try RunningProcess(
-      skein,
-      ["demo", "--headless", "--rate", "30", "--cpu-scale", "0"]
-    )
-    defer { demo.signal() }
-    let first = try await demo.waitForLine(containing: "config store memory://")
-    let url = try #require(first.split(separator: " ").last.map(String.init))
-    _ = try await demo.waitForLine(containing: "instances up in")
-    let shifted = try await ProcessResult.run(
-      skein,
-      ["ctl", "traffic", "/feed/*/recommend/*/Rank", "c1=0,c2=100", "--registry", url]
-    )
-    #expect(shifted.status == 0, "\(shifted.errorOutput)")
-    try await eventually("recommend/c1 stops getting feed's calls") {
-      let toC1 = try await Self.stats(url).routes.filter {
-        $0.from == "feed" && $0.to == "recommend" && $0.toCluster == "c1"
+    try await HeavyTests.run {
+      let skein = try skeinExecutable()
+      let demo = try RunningProcess(
+        skein,
+        ["demo", "--headless", "--rate", "30", "--cpu-scale", "0"]
+      )
+      defer { demo.signal() }
+      let first = try await demo.waitForLine(containing: "config store memory://")
+      let url = try #require(first.split(separator: " ").last.map(String.init))
+      _ = try await demo.waitForLine(containing: "instances up in")
+      // Feed's calls reach recommend/c1 first, or there would be no route to watch empty.
+      try await eventually("feed calling recommend/c1") {
+        try await Self.stats(url).routes.contains {
+          $0.from == "feed" && $0.to == "recommend" && $0.toCluster == "c1" && $0.requests > 0
+        }
       }
-      return !toC1.isEmpty && toC1.allSatisfy { $0.qps == 0 && $0.traffic?["c1"] == 0 }
-    }
-    let killed = try await ProcessResult.run(
-      skein,
-      ["ctl", "fault", "storage/c2/1", "--down", "--registry", url]
-    )
-    #expect(killed.status == 0, "\(killed.errorOutput)")
-    #expect(killed.output.contains("/skein/faults/storage/c2/1"))
-    try await eventually("storage/c2/1 is down in skein stats") {
-      try await Self.stats(url).nodes.contains {
-        $0.service == "storage" && $0.cluster == "c2" && $0.instance == "1" && !$0.up
+      let shifted = try await ProcessResult.run(
+        skein,
+        ["ctl", "traffic", "/feed/*/recommend/*/Rank", "c1=0,c2=100", "--registry", url]
+      )
+      #expect(shifted.status == 0, "\(shifted.errorOutput)")
+      var seen = ""
+      let obeyed = try await eventually("recommend/c1 stops getting feed's calls") {
+        let toC1 = try await Self.stats(url).routes.filter {
+          $0.from == "feed" && $0.to == "recommend" && $0.toCluster == "c1"
+        }
+        seen = toC1.map { "\($0.path) qps \($0.qps) traffic \($0.traffic ?? [:])" }
+          .joined(separator: "; ")
+        return !toC1.isEmpty && toC1.allSatisfy { $0.qps == 0 && $0.traffic?["c1"] == 0 }
+      }
+      if !obeyed { Issue.record("the last view of feed's calls to recommend/c1: \(seen)") }
+      let killed = try await ProcessResult.run(
+        skein,
+        ["ctl", "fault", "storage/c2/1", "--down", "--registry", url]
+      )
+      #expect(killed.status == 0, "\(killed.errorOutput)")
+      #expect(killed.output.contains("/skein/faults/storage/c2/1"))
+      try await eventually("storage/c2/1 is down in skein stats") {
+        try await Self.stats(url).nodes.contains {
+          $0.service == "storage" && $0.cluster == "c2" && $0.instance == "1" && !$0.up
+        }
       }
     }
   }
@@ -102,12 +119,15 @@ struct DemoCommandTests {
   }
 }
 
-/// Checks `condition` every 300 ms until it holds, for at most 20 s.
-func eventually(_ what: String, _ condition: () async throws -> Bool) async throws {
+/// Checks `condition` every 300 ms until it holds, for at most 20 s; records an issue naming
+/// `what` when it never does, and says whether it did.
+@discardableResult
+func eventually(_ what: String, _ condition: () async throws -> Bool) async throws -> Bool {
   let deadline = ContinuousClock.now + .seconds(20)
   while ContinuousClock.now < deadline {
-    if try await condition() { return }
+    if try await condition() { return true }
     try await Task.sleep(for: .milliseconds(300))
   }
   Issue.record("\(what): not within 20 s")
+  return false
 }

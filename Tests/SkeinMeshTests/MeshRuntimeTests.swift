@@ -3,6 +3,7 @@ import SkeinGovernance
 import SkeinMesh
 import SkeinMetrics
 import SkeinRPC
+import SkeinTestSupport
 import Testing
 
 /// The default mesh run for real in this process: 22 servers on loopback, registered in a
@@ -17,105 +18,107 @@ struct MeshRuntimeTests {
     """
   )
   func runsAndSurvivesAKill() async throws {
-    let mesh = try MeshLoader.load(contentsOf: defaultMeshPath)
-    let store = MemoryConfigStore()
-    try await MeshGovernance.seed(mesh, into: store)
-    // No simulated CPU: it would burn the event loops every other test in this process uses.
-    let environment = MeshEnvironment(store: store, cpuScale: 0)
-    var profile = mesh.load
-    profile.rate = 40
-    let load = LoadGenerator(profile: profile, environment: environment)
-    let host = try MeshHost(
-      mesh: mesh,
-      environment: environment,
-      instances: mesh.instances,
-      load: load
-    )
-    let running = Task { try await host.run() }
-    defer { running.cancel() }
+    try await HeavyTests.run {
+      let mesh = try MeshLoader.load(contentsOf: defaultMeshPath)
+      let store = MemoryConfigStore()
+      try await MeshGovernance.seed(mesh, into: store)
+      // No simulated CPU: it would burn the event loops every other test in this process uses.
+      let environment = MeshEnvironment(store: store, cpuScale: 0)
+      var profile = mesh.load
+      profile.rate = 40
+      let load = LoadGenerator(profile: profile, environment: environment)
+      let host = try MeshHost(
+        mesh: mesh,
+        environment: environment,
+        instances: mesh.instances,
+        load: load
+      )
+      let running = Task { try await host.run() }
+      defer { running.cancel() }
 
-    // Every route of the mesh file, each caller cluster to each callee cluster it reaches.
-    let expected = Set(mesh.routes.map(\.path))
-    var carried = Set<String>()
-    try await poll("every route carries traffic", timeout: .seconds(30)) {
+      // Every route of the mesh file, each caller cluster to each callee cluster it reaches.
+      let expected = Set(mesh.routes.map(\.path))
+      var carried = Set<String>()
+      try await poll("every route carries traffic", timeout: .seconds(30)) {
+        let stats = try await collect(environment.registry)
+        carried = Set(stats.routes.filter { $0.requests > 0 }.map(\.path))
+        return carried.isSuperset(of: expected)
+      }
+      #expect(carried.isSuperset(of: expected), "no traffic on \(expected.subtracting(carried))")
+
+      // Kill storage/c1/0: user/c1 calls storage/c1.Get on it and on storage/c1/1.
+      let storage = try ServiceName("storage")
+      let c1 = try Cluster("c1")
+      let instances = try await environment.registry.instances(of: storage)
+        .filter { $0.cluster == c1.rawValue }
+      let victim = try #require(instances.first { $0.id == "0" })
+      let survivor = try #require(instances.first { $0.id == "1" })
+      let victimInstance = MeshInstance(service: storage, cluster: c1, index: 0, weight: 100)
+      try await store.put(InstanceFault.key(of: victimInstance), InstanceFault(down: true).value)
+      let route = "/user/c1/storage/c1/Get"
+      try await poll("the victim's breaker opens", timeout: .seconds(30)) {
+        let stats = try await collect(environment.registry)
+        let seen = stats.routes.first { $0.path == route }?.instances ?? []
+        return seen.first { $0.address == victim.address.description }?.breaker == "open"
+      }
+      // With the breaker open, user/c1's calls succeed on the survivor. (Snapshots are up to an
+      // interval old, so the figures compared are deltas over a few intervals.)
+      let survivorAdmin = try #require(survivor.adminAddress)
+      let servedBefore = try await callsServed(at: survivorAdmin, route: route)
+      let callersBefore = try await routeStats(environment.registry, route)
+      try await Task.sleep(for: .seconds(3))
+      let servedAfter = try await callsServed(at: survivorAdmin, route: route)
+      let callersAfter = try await routeStats(environment.registry, route)
+      let succeeded = callersAfter.successes - callersBefore.successes
+      let failed = callersAfter.errorCount - callersBefore.errorCount
+      #expect(succeeded > 0)
+      #expect(failed * 10 <= succeeded, "\(failed) failed beside \(succeeded)")
+      #expect(servedAfter - servedBefore >= succeeded / 2, "the survivor took the calls")
+
+      // Clear the fault: the victim restarts, registers again and, once its breaker's cool-down
+      // lets probes through, serves again.
+      try await store.delete(InstanceFault.key(of: victimInstance))
+      var victimAdmin: InstanceAddress?
+      try await poll("the victim registers again", timeout: .seconds(20)) {
+        victimAdmin = try await environment.registry.instances(of: storage)
+          .first { $0.cluster == c1.rawValue && $0.id == "0" }?.adminAddress
+        guard let victimAdmin else { return false }
+        return (try? await callsServed(at: victimAdmin, route: route)) != nil
+      }
+      let restarted = try #require(victimAdmin)
+      let servedAtRestart = try await callsServed(at: restarted, route: route)
+      try await poll("the restarted victim serves again", timeout: .seconds(30)) {
+        try await callsServed(at: restarted, route: route) > servedAtRestart
+      }
+
+      // Partition storage/c2/0: it takes user/c2's calls and never answers; their 50 ms
+      // timeouts trip its breaker.
+      let cutOff = MeshInstance(service: storage, cluster: try Cluster("c2"), index: 0, weight: 100)
+      let cutOffAddress = try #require(
+        try await environment.registry.instances(of: storage)
+          .first { $0.cluster == "c2" && $0.id == "0" }?.address
+      )
+      try await store.put(InstanceFault.key(of: cutOff), InstanceFault(partitioned: true).value)
+      try await poll("the partitioned instance's breaker opens", timeout: .seconds(30)) {
+        let seen = try await routeStats(environment.registry, "/user/c2/storage/c2/Get").instances
+        return seen?.first { $0.address == cutOffAddress.description }?.breaker == "open"
+      }
+      let timeouts = try await routeStats(environment.registry, "/user/c2/storage/c2/Get")
+      #expect((timeouts.errors["timeout"] ?? 0) > 0, "the calls it swallowed timed out")
+
+      // Stop the load; once its calls ended and the nodes' next snapshots are taken, the
+      // edge's figures account for every call.
+      load.stop()
+      try await poll("the edge's calls end", timeout: .seconds(10)) { load.report.inFlight == 0 }
+      try await Task.sleep(for: AdminServer.Configuration.defaultInterval + .milliseconds(300))
+      let report = load.report
+      #expect(report.succeeded > 0)
       let stats = try await collect(environment.registry)
-      carried = Set(stats.routes.filter { $0.requests > 0 }.map(\.path))
-      return carried.isSuperset(of: expected)
+      let edge = stats.routes.filter { $0.from == profile.caller.rawValue }
+      #expect(edge.reduce(0) { $0 + $1.requests } == Int64(report.started))
+      #expect(edge.reduce(0) { $0 + $1.successes } == Int64(report.succeeded))
+      #expect(edge.reduce(0) { $0 + $1.errorCount } == Int64(report.failures))
     }
-    #expect(carried.isSuperset(of: expected), "no traffic on \(expected.subtracting(carried))")
-
-    // Kill storage/c1/0: user/c1 calls storage/c1.Get on it and on storage/c1/1.
-    let storage = try ServiceName("storage")
-    let c1 = try Cluster("c1")
-    let instances = try await environment.registry.instances(of: storage)
-      .filter { $0.cluster == c1.rawValue }
-    let victim = try #require(instances.first { $0.id == "0" })
-    let survivor = try #require(instances.first { $0.id == "1" })
-    let victimInstance = MeshInstance(service: storage, cluster: c1, index: 0, weight: 100)
-    try await store.put(InstanceFault.key(of: victimInstance), InstanceFault(down: true).value)
-    let route = "/user/c1/storage/c1/Get"
-    try await poll("the victim's breaker opens", timeout: .seconds(30)) {
-      let stats = try await collect(environment.registry)
-      let seen = stats.routes.first { $0.path == route }?.instances ?? []
-      return seen.first { $0.address == victim.address.description }?.breaker == "open"
-    }
-    // With the breaker open, user/c1's calls succeed on the survivor. (Snapshots are up to an
-    // interval old, so the figures compared are deltas over a few intervals.)
-    let survivorAdmin = try #require(survivor.adminAddress)
-    let servedBefore = try await callsServed(at: survivorAdmin, route: route)
-    let callersBefore = try await routeStats(environment.registry, route)
-    try await Task.sleep(for: .seconds(3))
-    let servedAfter = try await callsServed(at: survivorAdmin, route: route)
-    let callersAfter = try await routeStats(environment.registry, route)
-    let succeeded = callersAfter.successes - callersBefore.successes
-    let failed = callersAfter.errorCount - callersBefore.errorCount
-    #expect(succeeded > 0)
-    #expect(failed * 10 <= succeeded, "\(failed) failed beside \(succeeded)")
-    #expect(servedAfter - servedBefore >= succeeded / 2, "the survivor took the calls")
-
-    // Clear the fault: the victim restarts, registers again and, once its breaker's cool-down
-    // lets probes through, serves again.
-    try await store.delete(InstanceFault.key(of: victimInstance))
-    var victimAdmin: InstanceAddress?
-    try await poll("the victim registers again", timeout: .seconds(20)) {
-      victimAdmin = try await environment.registry.instances(of: storage)
-        .first { $0.cluster == c1.rawValue && $0.id == "0" }?.adminAddress
-      guard let victimAdmin else { return false }
-      return (try? await callsServed(at: victimAdmin, route: route)) != nil
-    }
-    let restarted = try #require(victimAdmin)
-    let servedAtRestart = try await callsServed(at: restarted, route: route)
-    try await poll("the restarted victim serves again", timeout: .seconds(30)) {
-      try await callsServed(at: restarted, route: route) > servedAtRestart
-    }
-
-    // Partition storage/c2/0: it takes user/c2's calls and never answers; their 50 ms
-    // timeouts trip its breaker.
-    let cutOff = MeshInstance(service: storage, cluster: try Cluster("c2"), index: 0, weight: 100)
-    let cutOffAddress = try #require(
-      try await environment.registry.instances(of: storage)
-        .first { $0.cluster == "c2" && $0.id == "0" }?.address
-    )
-    try await store.put(InstanceFault.key(of: cutOff), InstanceFault(partitioned: true).value)
-    try await poll("the partitioned instance's breaker opens", timeout: .seconds(30)) {
-      let seen = try await routeStats(environment.registry, "/user/c2/storage/c2/Get").instances
-      return seen?.first { $0.address == cutOffAddress.description }?.breaker == "open"
-    }
-    let timeouts = try await routeStats(environment.registry, "/user/c2/storage/c2/Get")
-    #expect((timeouts.errors["timeout"] ?? 0) > 0, "the calls it swallowed timed out")
-
-    // Stop the load; once its calls ended and the nodes' next snapshots are taken, the
-    // edge's figures account for every call.
-    load.stop()
-    try await poll("the edge's calls end", timeout: .seconds(10)) { load.report.inFlight == 0 }
-    try await Task.sleep(for: AdminServer.Configuration.defaultInterval + .milliseconds(300))
-    let report = load.report
-    #expect(report.succeeded > 0)
-    let stats = try await collect(environment.registry)
-    let edge = stats.routes.filter { $0.from == profile.caller.rawValue }
-    #expect(edge.reduce(0) { $0 + $1.requests } == Int64(report.started))
-    #expect(edge.reduce(0) { $0 + $1.successes } == Int64(report.succeeded))
-    #expect(edge.reduce(0) { $0 + $1.errorCount } == Int64(report.failures))
   }
 }
 

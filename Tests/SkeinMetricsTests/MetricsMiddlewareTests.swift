@@ -329,7 +329,8 @@ struct MetricsMiddlewareTests {
       bytes.append(aggregator.histogramBytes)
     }
     #expect(bytes[0] > 1000 && bytes[0] < 16 * 1024, "one histogram of 2 digits: about 11 KB")
-    #expect(bytes[1] == 4 * bytes[0])
+    // Four shards, four histograms: to within 1% (a histogram's storage varies by a few bytes).
+    #expect(abs(bytes[1] - 4 * bytes[0]) <= bytes[0] / 100, "\(bytes)")
   }
 
   @Test("the task gauge counts tasks entered and left on many threads; its peak sees a climb")
