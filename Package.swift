@@ -21,6 +21,7 @@ let package = Package(
     .library(name: "SkeinRPC", targets: ["SkeinRPC"]),
     .library(name: "SkeinGovernance", targets: ["SkeinGovernance"]),
     .library(name: "SkeinMetrics", targets: ["SkeinMetrics"]),
+    .library(name: "SkeinDashboard", targets: ["SkeinDashboard"]),
     // The demo IDL's generated code, for benchmarks and examples outside this package.
     .library(name: "SkeinDemoIDL", targets: ["SkeinDemoIDL"]),
     .plugin(name: "SkeinThriftPlugin", targets: ["SkeinThriftPlugin"]),

@@ -7,6 +7,8 @@
 //   .build-bench/release/skein-bench echo            # skein, nio, thrift-cpp, grpc; see --help
 //   .build-bench/release/skein-bench propagation     # degrade switch to 10 callers: memory, etcd
 //   .build-bench/release/skein-bench metrics         # metrics middleware cost per call
+//   .build-bench/release/skein-bench stream          # the stream client on 200 nodes × 50 routes
+//   .build-bench/release/skein-bench dashboard       # a 5,000-route frame; the dashboard's CPU
 //
 // `echo` starts its servers itself: nio-echo-server and grpc-echo-server from this build, the
 // C++ peer through Peers/thrift-cpp/build.sh, and ../.build/release/skein (built in the main
@@ -37,6 +39,7 @@ let package = Package(
         .product(name: "SkeinRPC", package: "skein"),
         .product(name: "SkeinGovernance", package: "skein"),
         .product(name: "SkeinMetrics", package: "skein"),
+        .product(name: "SkeinDashboard", package: "skein"),
         .product(name: "CoreMetrics", package: "swift-metrics"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),

@@ -8,7 +8,7 @@ struct SkeinBench: AsyncParsableCommand {
     abstract: "Benchmarks of Skein beside its peers, measured in the same run.",
     subcommands: [
       CodecBenchmark.self, EchoBenchmark.self, PropagationBenchmark.self, MetricsBenchmark.self,
-      StreamBenchmark.self, StreamNodes.self,
+      StreamBenchmark.self, StreamNodes.self, DashboardBenchmark.self,
     ]
   )
 }

@@ -77,7 +77,8 @@ public struct DashboardLayout: Sendable {
     frame.fill(x: 0, y: 0, count: frame.width, style: style)
     let stats = state.stats
     let up = stats.nodes.filter(\.up).count
-    let qps = stats.routes.filter { $0.from == Self.edgeCaller(stats) }.reduce(0) { $0 + $1.qps }
+    let edge = Self.edgeCaller(stats)
+    let qps = stats.routes.filter { $0.from == edge }.reduce(0) { $0 + $1.qps }
     let ended = stats.routes.reduce(Int64(0)) { $0 + $1.successes + $1.errorCount }
     let failed = stats.routes.reduce(Int64(0)) { $0 + $1.errorCount }
     let errorRate = ended == 0 ? 0 : Double(failed) / Double(ended) * 100
