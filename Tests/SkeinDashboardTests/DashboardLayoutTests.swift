@@ -48,7 +48,8 @@ struct DashboardLayoutTests {
     var state = sampleState()
     _ = state.handle(.enter)
     let detail = layout.render(state, width: 120, height: 40, now: epoch).text
-    #expect(detail.contains("latency p99") && detail.contains("127.0.0.1:9000"))
+    #expect(detail.contains("latency p99") && detail.contains("latency p50"))
+    #expect(detail.contains("127.0.0.1:9000"))
     #expect(detail.contains("w100"))
     _ = state.handle(.tab)
     let nodes = layout.render(state, width: 120, height: 40, now: epoch).text

@@ -395,23 +395,30 @@ public struct DashboardLayout: Sendable {
     frame.put(" \(route.path) ", x: 2, y: top, style: CellStyle(.title, bold: true))
     let history = state.routeHistory[route.path] ?? RouteHistory()
     let graphWidth = frame.width / 2 - 2
-    let graphHeight = bottom - top - 2
-    let top99 = max(history.p99.max() ?? 0, 0.001)
-    frame.put(
-      "latency p99 (max \(String(format: "%.2f", top99)) ms), last \(history.p99.count) s; p50 now \(String(format: "%.2f", history.p50.last ?? 0)) ms",
-      x: 1,
-      y: top + 1,
-      style: CellStyle(.muted),
-      limit: graphWidth
-    )
-    for (row, line) in glyphs.graph(history.p99, width: graphWidth, height: graphHeight, top: top99)
-      .enumerated()
-    {
-      frame.put(line, x: 1, y: top + 2 + row, style: CellStyle(.graph))
+    // p99 over p50, one graph each, on the same scale so their gap reads as the tail.
+    let graphHeight = max(1, (bottom - top - 3) / 2)
+    let scale = max(history.p99.max() ?? 0, 0.001)
+    let series: [(String, [Double], StyleRole)] = [
+      ("p99", history.p99, .graphHigh), ("p50", history.p50, .graph),
+    ]
+    var y = top + 1
+    for (name, values, role) in series {
+      frame.put(
+        "latency \(name): now \(String(format: "%.2f", values.last ?? 0)) ms, scale \(String(format: "%.2f", scale)) ms, last \(values.count) s",
+        x: 1,
+        y: y,
+        style: CellStyle(.muted),
+        limit: graphWidth
+      )
+      y += 1
+      for line in glyphs.graph(values, width: graphWidth, height: graphHeight, top: scale) {
+        frame.put(line, x: 1, y: y, style: CellStyle(role))
+        y += 1
+      }
     }
     let x = frame.width / 2 + 1
     let width = frame.width - x - 1
-    var y = top + 1
+    y = top + 1
     let breaker = route.breaker ?? "-"
     let traffic = state.traffic(route).map(DashboardState.describe) ?? "-"
     frame.put(

@@ -17,6 +17,11 @@ struct DashboardOptions: ParsableArguments {
 
   func validate() throws {
     guard interval >= 0.1 else { throw ValidationError("--interval must be at least 0.1.") }
+    let catalog = ThemeCatalog.load()
+    guard catalog.theme(named: theme) != nil else {
+      let known = catalog.themes.map(\.name).joined(separator: ", ")
+      throw ValidationError("--theme: no theme '\(theme)'; there are \(known).")
+    }
   }
 
   /// The dashboard on `storeURL`'s mesh called `meshName`; `demo` enables the fault keys.
