@@ -232,25 +232,34 @@ public struct DashboardLayout: Sendable {
     for (offset, index) in (state.scroll..<min(routes.count, state.scroll + rows - 1)).enumerated()
     {
       let route = routes[index]
-      let y = top + 1 + offset
-      let selected = index == state.selection
-      if selected {
-        frame.fill(x: 0, y: y, count: frame.width, style: CellStyle(.selection, reverse: true))
-      }
-      var x = 1
-      for column in columns {
-        let (text, role) = cell(column.title, route, state, width: column.width)
-        let style =
-          selected ? CellStyle(.selection, bold: role != .normal, reverse: true) : CellStyle(role)
-        frame.put(
-          column.right ? Self.pad(text, column.width) : text,
-          x: x,
-          y: y,
-          style: style,
-          limit: column.width
-        )
-        x += column.width + 1
-      }
+      let cells = columns.map { cell($0.title, route, state, width: $0.width) }
+      drawRow(cells, columns, into: &frame, y: top + 1 + offset, selected: index == state.selection)
+    }
+  }
+
+  /// One table row: each cell padded or clipped to its column, the selected row reversed.
+  private func drawRow(
+    _ cells: [(String, StyleRole)],
+    _ columns: [Column],
+    into frame: inout ScreenBuffer,
+    y: Int,
+    selected: Bool
+  ) {
+    if selected {
+      frame.fill(x: 0, y: y, count: frame.width, style: CellStyle(.selection, reverse: true))
+    }
+    var x = 1
+    for (column, (text, role)) in zip(columns, cells) {
+      let style =
+        selected ? CellStyle(.selection, bold: role != .normal, reverse: true) : CellStyle(role)
+      frame.put(
+        column.right ? Self.pad(text, column.width) : text,
+        x: x,
+        y: y,
+        style: style,
+        limit: column.width
+      )
+      x += column.width + 1
     }
   }
 
@@ -306,11 +315,6 @@ public struct DashboardLayout: Sendable {
     }
     for (offset, index) in (state.scroll..<min(nodes.count, state.scroll + rows - 1)).enumerated() {
       let node = nodes[index]
-      let y = top + 1 + offset
-      let selected = index == state.selection
-      if selected {
-        frame.fill(x: 0, y: y, count: frame.width, style: CellStyle(.selection, reverse: true))
-      }
       let history = state.taskHistory[node.name] ?? []
       let climbing = Self.climbing(history)
       let cells: [(String, StyleRole)] = [
@@ -326,19 +330,7 @@ public struct DashboardLayout: Sendable {
         (String(format: "%.1f", node.cpuPercent), .normal),
         (node.up ? "up" : "DOWN", node.up ? .ok : .bad),
       ]
-      var x = 1
-      for (column, (text, role)) in zip(columns, cells) {
-        let style =
-          selected ? CellStyle(.selection, bold: role != .normal, reverse: true) : CellStyle(role)
-        frame.put(
-          column.right ? Self.pad(text, column.width) : text,
-          x: x,
-          y: y,
-          style: style,
-          limit: column.width
-        )
-        x += column.width + 1
-      }
+      drawRow(cells, columns, into: &frame, y: top + 1 + offset, selected: index == state.selection)
     }
   }
 
