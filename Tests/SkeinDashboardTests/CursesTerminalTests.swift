@@ -12,6 +12,34 @@ import Testing
 /// write what they should; a signal gives the terminal back. Serialized, because curses has one
 /// screen per process.
 @Suite(.serialized) struct CursesTerminalTests {
+  @Test func aDirectColorTerminalGetsTheThemesOwnColors() throws {
+    // xterm-direct's terminfo comes with Debian's ncurses-term (.ci/run installs it).
+    guard
+      FileManager.default.fileExists(atPath: "/usr/share/terminfo/x/xterm-direct")
+        || FileManager.default.fileExists(atPath: "/lib/terminfo/x/xterm-direct")
+    else {
+      #expect(ProcessInfo.processInfo.environment["SKEIN_REQUIRE_INTEGRATION"] != "1")
+      print("skipped: no xterm-direct terminfo entry (Debian's ncurses-term)")
+      return
+    }
+    let terminal = try CursesTerminal.headless(theme: .default, terminalType: "xterm-direct")
+    defer { terminal.close() }
+    let expected = ColorDepth.detect(
+      colors: 1 << 24,
+      environment: ProcessInfo.processInfo.environment
+    )
+    #expect(terminal.depth == expected)
+    var frame = ScreenBuffer(width: 80, height: 24)
+    frame.put("bad", x: 0, y: 0, style: CellStyle(.bad))
+    terminal.draw(frame)
+    let palette = RolePalette(theme: .default, depth: terminal.depth)
+    #expect(terminal.cellOnScreen(x: 0, y: 0).pair == palette[.bad].pair)
+    if expected == .direct {
+      // The theme's #ff5f5f itself, not its nearest palette entry.
+      #expect(ColorResolver(depth: .direct).resolve(Theme.default[.bad]).number == 0xff5f5f)
+    }
+  }
+
   @Test func aHeadlessScreenDrawsChangesThemeAndCloses() throws {
     let crashSignals = [SIGTERM, SIGINT, SIGSEGV, SIGILL, SIGTRAP]
     let before = crashSignals.map(handler(of:))
