@@ -86,6 +86,7 @@ let package = Package(
         "SkeinGovernance",
         "SkeinHTTP",
         "SkeinRPC",
+        "SkeinThrift",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),

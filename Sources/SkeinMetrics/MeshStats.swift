@@ -20,20 +20,26 @@ public struct MeshStats: Sendable, Hashable, Codable {
 
   /// Merges the latest snapshot of each node; `down` lists the nodes that did not answer.
   public init(snapshots: [NodeSnapshot], down: [NodeStats] = []) {
-    var client: [String: RouteStats] = [:]
-    var server: [String: RouteStats] = [:]
+    // One table of both sides by path, sized once: following 200 nodes × 50 routes, growing
+    // and merging separate tables was the larger half of the client's time. (Keying by the
+    // five names instead of the path string measured slower, not faster.)
+    var byPath: [String: (client: RouteStats?, server: RouteStats?)] = [:]
+    byPath.reserveCapacity(snapshots.reduce(0) { $0 + $1.routes.count })
     for snapshot in snapshots {
       for route in snapshot.routes {
         let key = route.path
+        var entry = byPath.removeValue(forKey: key) ?? (nil, nil)
         switch route.side {
-        case .client: client[key] = client[key].map { $0.merged(with: route) } ?? route
-        case .server: server[key] = server[key].map { $0.merged(with: route) } ?? route
+        case .client: entry.client = entry.client.map { $0.merged(with: route) } ?? route
+        case .server: entry.server = entry.server.map { $0.merged(with: route) } ?? route
         }
+        byPath[key] = entry
       }
     }
-    // A route's governance state is known to its callers; keep it from either side.
-    let routes = server.merging(client) { fromServers, fromClients in
-      var merged = fromClients
+    self.routes = byPath.sorted { $0.key < $1.key }.compactMap { _, sides in
+      // A route's governance state is known to its callers; keep it from either side.
+      guard var merged = sides.client else { return sides.server }
+      guard let fromServers = sides.server else { return merged }
       merged.breaker = merged.breaker ?? fromServers.breaker
       merged.degraded = merged.degraded ?? fromServers.degraded
       merged.traffic = merged.traffic ?? fromServers.traffic
@@ -41,9 +47,6 @@ public struct MeshStats: Sendable, Hashable, Codable {
       merged.servedQps = fromServers.qps
       return merged
     }
-    // Sorted by the keys, the paths made once above: a path built per comparison was most of
-    // the cost of following 10,000 routes.
-    self.routes = routes.sorted { $0.key < $1.key }.map(\.value)
     self.nodes = (snapshots.map(\.node) + down).sorted {
       ($0.service, $0.cluster, $0.instance) < ($1.service, $1.cluster, $1.instance)
     }

@@ -1,9 +1,10 @@
 public import AsyncHTTPClient
 import Foundation
-import NIOCore
+public import NIOCore
 import NIOHTTP1
 public import SkeinGovernance
 public import SkeinRPC
+import SkeinThrift
 import Synchronization
 
 /// Reads nodes' admin endpoints and merges what they say into ``MeshStats``: once
@@ -139,22 +140,19 @@ public struct MeshStatsClient: Sendable {
     while !Task.isCancelled {
       do {
         let response = try await http.execute(
-          HTTPClientRequest(url: "http://\(node)/stream"),
+          HTTPClientRequest(url: "http://\(node)/stream?format=thrift"),
           deadline: .distantFuture
         )
         guard response.status == .ok else {
           throw MetricsClientError("\(node) answered /stream with \(response.status)")
         }
+        // A node from before the Thrift format ignores the query and sends JSON lines.
+        let thrift =
+          response.headers.first(name: "Content-Type") == StreamFormat.thrift.contentType
         var pending = ByteBuffer()
         for try await chunk in response.body {
           pending.writeImmutableBuffer(chunk)
-          while let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
-            let length = newline - pending.readerIndex
-            guard let line = pending.readSlice(length: length + 1) else { break }
-            let snapshot = try JSONDecoder().decode(
-              NodeSnapshot.self,
-              from: Data(line.readableBytesView)
-            )
+          while let snapshot = try (thrift ? Self.nextFrame : Self.nextLine)(&pending) {
             latest.views.withLock {
               $0[node] = NodeView(address: node, snapshot: snapshot, up: true)
             }
@@ -162,7 +160,7 @@ public struct MeshStatsClient: Sendable {
           }
           guard pending.readableBytes <= Self.maxSnapshotBytes else {
             throw MetricsClientError(
-              "\(node) sent a line longer than \(Self.maxSnapshotBytes) bytes"
+              "\(node) sent a snapshot longer than \(Self.maxSnapshotBytes) bytes"
             )
           }
           pending.discardReadBytes()
@@ -175,6 +173,29 @@ public struct MeshStatsClient: Sendable {
         try? await Task.sleep(for: backoff.next())
       }
     }
+  }
+
+  /// The next whole framed Thrift snapshot in `pending` (as `/stream?format=thrift` sends
+  /// them), consumed; `nil` until one has arrived whole.
+  public static func nextFrame(_ pending: inout ByteBuffer) throws -> NodeSnapshot? {
+    guard let length = pending.getInteger(at: pending.readerIndex, as: UInt32.self) else {
+      return nil
+    }
+    guard length <= maxSnapshotBytes else {
+      throw MetricsClientError("a snapshot frame of \(length) bytes is over the limit")
+    }
+    guard pending.readableBytes >= 4 + Int(length) else { return nil }
+    pending.moveReaderIndex(forwardBy: 4)
+    guard let frame = pending.readSlice(length: Int(length)) else { return nil }
+    return try NodeSnapshot(decoding: frame)
+  }
+
+  /// The next whole JSON snapshot line in `pending`, or `nil` until one has arrived.
+  static func nextLine(_ pending: inout ByteBuffer) throws -> NodeSnapshot? {
+    guard let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")),
+      let line = pending.readSlice(length: newline - pending.readerIndex + 1)
+    else { return nil }
+    return try JSONDecoder().decode(NodeSnapshot.self, from: Data(line.readableBytesView))
   }
 
   /// The nodes as last heard of, shared by their readers and the reporting tick.

@@ -135,6 +135,38 @@ struct AdminServerTests {
     #expect(snapshots.last?.routes.first?.latencyMilliseconds.max == 0)
   }
 
+  @Test("/stream?format=thrift sends framed Thrift snapshots that equal the JSON ones")
+  func thriftStream() async throws {
+    let (admin, serving) = try await startAdmin(interval: .milliseconds(100))
+    defer { serving.cancel() }
+    let response = try await HTTPClient.shared.execute(
+      HTTPClientRequest(url: "http://\(admin.localAddress)/stream?format=thrift"),
+      timeout: .seconds(5)
+    )
+    #expect(response.headers.first(name: "Content-Type") == StreamFormat.thrift.contentType)
+    var pending = ByteBuffer()
+    var snapshots: [NodeSnapshot] = []
+    for try await chunk in response.body {
+      pending.writeImmutableBuffer(chunk)
+      while let snapshot = try MeshStatsClient.nextFrame(&pending) { snapshots.append(snapshot) }
+      if snapshots.count >= 2 { break }
+    }
+    let last = try #require(snapshots.last)
+    #expect(last.node.service == "gateway" && last.routes.first?.requests == 5)
+    // The same snapshot through JSON and through Thrift reads the same.
+    let json = try JSONDecoder().decode(
+      NodeSnapshot.self,
+      from: try StreamFormat.json.encode(last)
+    )
+    var frame = ByteBuffer(bytes: try StreamFormat.thrift.encode(json))
+    #expect(try MeshStatsClient.nextFrame(&frame) == json)
+    let bad = try await HTTPClient.shared.execute(
+      HTTPClientRequest(url: "http://\(admin.localAddress)/stream?format=xml"),
+      timeout: .seconds(5)
+    )
+    #expect(bad.status == .badRequest)
+  }
+
   @Test("unknown paths and methods get a clear error")
   func badRequests() async throws {
     let (admin, serving) = try await startAdmin(interval: .seconds(60))
