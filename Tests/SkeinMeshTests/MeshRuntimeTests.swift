@@ -98,11 +98,23 @@ struct MeshRuntimeTests {
         try await environment.registry.instances(of: storage)
           .first { $0.cluster == "c2" && $0.id == "0" }?.address
       )
+      // Round robin keeps sending it half the calls: a least-loaded balancer steers away from
+      // a slow instance by itself, and then too few calls may reach it to trip its breaker.
+      let pattern = try RoutePattern(path: "/user/*/storage/*/Get")
+      try await store.put(
+        GovernanceSwitch.config.key(for: pattern),
+        try SwitchValue.config(RouteConfig(balancer: "round_robin"))
+      )
       try await store.put(InstanceFault.key(of: cutOff), InstanceFault(partitioned: true).value)
-      try await poll("the partitioned instance's breaker opens", timeout: .seconds(30)) {
-        let seen = try await routeStats(environment.registry, "/user/c2/storage/c2/Get").instances
-        return seen?.first { $0.address == cutOffAddress.description }?.breaker == "open"
+      var seen: [InstanceStats] = []
+      try await poll("the partitioned instance's breaker opens", timeout: .seconds(45)) {
+        seen = try await routeStats(environment.registry, "/user/c2/storage/c2/Get").instances ?? []
+        return seen.first { $0.address == cutOffAddress.description }?.breaker == "open"
       }
+      #expect(
+        seen.contains { $0.address == cutOffAddress.description && $0.breaker == "open" },
+        "user/c2's view of storage/c2 with \(cutOffAddress) partitioned: \(seen)"
+      )
       let timeouts = try await routeStats(environment.registry, "/user/c2/storage/c2/Get")
       #expect((timeouts.errors["timeout"] ?? 0) > 0, "the calls it swallowed timed out")
 
