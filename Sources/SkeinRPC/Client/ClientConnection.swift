@@ -234,7 +234,13 @@ final class ReplyDispatcher: ChannelDuplexHandler {
     let written = promise ?? context.eventLoop.makePromise()
     let address = self.address
     written.futureResult.assumeIsolated().whenFailure { error in
-      self.fail(sequenceID, RPCError(.transport, "cannot send to \(address): \(error)"))
+      guard let channelError = error as? ChannelError, channelError == .ioOnClosedChannel else {
+        self.fail(sequenceID, RPCError(.transport, "cannot send to \(address): \(error)"))
+        return
+      }
+      // Refused before a byte left (the connection closed under the write, as an idle close
+      // can): nothing reached the server, so the pool sends it on another connection.
+      self.fail(sequenceID, RequestNotSent(address: address, reason: "\(error)"))
     }
     context.write(wrapOutboundOut(call.frame), promise: written)
   }
@@ -276,7 +282,7 @@ final class ReplyDispatcher: ChannelDuplexHandler {
   }
 
   /// Fails one awaited reply (timeout, cancellation, write failure).
-  func fail(_ sequenceID: Int32, _ error: RPCError) {
+  func fail(_ sequenceID: Int32, _ error: any Error) {
     guard let call = waiting.removeValue(forKey: sequenceID) else { return }
     call.timer?.cancel()
     call.reply.fail(error)
