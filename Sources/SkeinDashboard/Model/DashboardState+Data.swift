@@ -212,28 +212,19 @@ extension DashboardState {
   /// Whether `route` is degraded by the keys in force (the most specific key wins, as callers
   /// resolve it), shown the moment the dashboard flips it.
   public func isDegraded(_ route: RouteStats) -> Bool {
-    var table = RouteTable<Bool>()
-    for (key, value) in config {
-      guard let (pattern, kind) = GovernanceSwitch.parse(key: key), kind == .degrade,
-        let on = try? SwitchValue.parseDegrade(value)
-      else { continue }
-      table[pattern] = on
-    }
-    return table.value(forSegments: Self.segments(route, anyCallee: false)) ?? route.degraded
-      ?? false
+    switches.degrade.value(forSegments: Self.segments(route, anyCallee: false))
+      ?? route.degraded ?? false
   }
 
   /// The split over the callee's clusters in force for `route`'s caller and method, from the
   /// keys (shown at once after a flip), else as the caller reports it.
   public func traffic(_ route: RouteStats) -> [String: Int]? {
-    var table = RouteTable<[String: Int]>()
-    for (key, value) in config {
-      guard let (pattern, kind) = GovernanceSwitch.parse(key: key), kind == .traffic,
-        let weights = try? SwitchValue.parseTraffic(value)
-      else { continue }
-      table[pattern] = weights
-    }
-    return table.value(forSegments: Self.segments(route, anyCallee: true)) ?? route.traffic
+    switches.traffic.value(forSegments: Self.segments(route, anyCallee: true)) ?? route.traffic
+  }
+
+  /// The route's `/…/config` document in force, or `nil` when only defaults apply.
+  public func configInForce(_ route: RouteStats) -> String? {
+    switches.config.value(forSegments: Self.segments(route, anyCallee: false))
   }
 
   /// The callee's clusters, from its nodes, the caller's routes and the split.

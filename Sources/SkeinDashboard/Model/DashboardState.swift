@@ -93,7 +93,11 @@ public struct DashboardState: Sendable {
   /// Newest last.
   public internal(set) var events: [DashboardEvent] = []
   /// The governance and fault keys in force, by key: what `u` restores and `D` lists.
-  public internal(set) var config: [String: String] = [:]
+  public internal(set) var config: [String: String] = [:] {
+    didSet { switches = SwitchTables(config) }
+  }
+  /// The keys in force as route tables, made when they change rather than per row per frame.
+  private(set) var switches = SwitchTables([:])
   /// The view shown.
   public var view: View = .routes
   /// The selected row of the view, and the first row shown.
@@ -211,4 +215,24 @@ extension RouteStats {
 extension NodeStats {
   /// `service/cluster/instance`.
   public var name: String { "\(service)/\(cluster)/\(instance)" }
+}
+
+/// The governance keys in force, parsed into tables that answer "what applies to this route"
+/// as callers resolve it (the most specific pattern wins).
+struct SwitchTables: Sendable {
+  var degrade = RouteTable<Bool>()
+  var traffic = RouteTable<[String: Int]>()
+  var config = RouteTable<String>()
+
+  /// The tables of `keys`; values that do not parse are left out (callers ignore them too).
+  init(_ keys: [String: String]) {
+    for (key, value) in keys {
+      guard let (pattern, kind) = GovernanceSwitch.parse(key: key) else { continue }
+      switch kind {
+      case .degrade: degrade[pattern] = try? SwitchValue.parseDegrade(value)
+      case .traffic: traffic[pattern] = try? SwitchValue.parseTraffic(value)
+      case .config: config[pattern] = (try? SwitchValue.parseConfig(value)).map { _ in value }
+      }
+    }
+  }
 }

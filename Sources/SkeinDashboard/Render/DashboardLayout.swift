@@ -421,7 +421,7 @@ public struct DashboardLayout: Sendable {
       limit: width
     )
     y += 1
-    let config = configInForce(route, state)
+    let config = state.configInForce(route) ?? "defaults"
     frame.put("config \(config)", x: x, y: y, style: CellStyle(.muted), limit: width)
     y += 1
     let errors = route.errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
@@ -467,17 +467,6 @@ public struct DashboardLayout: Sendable {
         style: CellStyle(.muted)
       )
     }
-  }
-
-  /// The route's `/…/config` in force, as callers resolve it.
-  private func configInForce(_ route: RouteStats, _ state: DashboardState) -> String {
-    var table = RouteTable<String>()
-    for (key, value) in state.config {
-      if let (pattern, kind) = GovernanceSwitch.parse(key: key), kind == .config {
-        table[pattern] = value
-      }
-    }
-    return table.value(forSegments: DashboardState.segments(route, anyCallee: false)) ?? "defaults"
   }
 
   // MARK: Overlays
