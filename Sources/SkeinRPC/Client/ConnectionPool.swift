@@ -58,7 +58,14 @@ final class ConnectionPool: Sendable {
   private func withAcquired<T>(_ body: (ClientConnection) async throws -> T) async throws -> T {
     let connection = try await acquire()
     defer { state.withLock { $0.pending -= 1 } }
-    return try await body(connection)
+    do {
+      return try await body(connection)
+    } catch let notSent as RequestNotSent {
+      // The connection is closing though it may still look active: no call gets it again,
+      // so the re-send takes another one (or opens one).
+      state.withLock { $0.connections.removeAll { $0 === connection } }
+      throw notSent
+    }
   }
 
   /// What the caller gets: a live connection now, or one being opened to wait for.
