@@ -20,26 +20,107 @@ public struct MeshStats: Sendable, Hashable, Codable {
 
   /// Merges the latest snapshot of each node; `down` lists the nodes that did not answer.
   public init(snapshots: [NodeSnapshot], down: [NodeStats] = []) {
-    // One table of both sides by path, sized once: following 200 nodes × 50 routes, growing
-    // and merging separate tables was the larger half of the client's time. (Keying by the
-    // five names instead of the path string measured slower, not faster.)
-    var byPath: [String: (client: RouteStats?, server: RouteStats?)] = [:]
-    byPath.reserveCapacity(snapshots.reduce(0) { $0 + $1.routes.count })
-    for snapshot in snapshots {
-      for route in snapshot.routes {
-        let key = route.path
-        var entry = byPath.removeValue(forKey: key) ?? (nil, nil)
-        switch route.side {
-        case .client: entry.client = entry.client.map { $0.merged(with: route) } ?? route
-        case .server: entry.server = entry.server.map { $0.merged(with: route) } ?? route
-        }
-        byPath[key] = entry
-      }
+    var merger = MeshStatsMerger()
+    self = merger.merge(snapshots, down: down)
+  }
+}
+
+/// Merges node snapshots into a ``MeshStats``, tick after tick.
+///
+/// It remembers which merged route each node's routes went to on the last tick, checked by
+/// the route's names, so a watch following 200 nodes × 50 routes builds, hashes and sorts
+/// route paths only when a node's routes change, not every second: that was most of the
+/// merge's time.
+struct MeshStatsMerger {
+  /// One route of the merged view, both sides as merged this tick.
+  private struct Slot {
+    var path: String
+    var names: RouteNames
+    var client: RouteStats?
+    var server: RouteStats?
+    /// The tick that last filled it; a slot not filled this tick has left the mesh.
+    var tick: Int
+  }
+
+  /// What names a route, compared without building its path.
+  private struct RouteNames: Equatable {
+    var from, fromCluster, to, toCluster, method: String
+
+    init(_ route: RouteStats) {
+      (from, fromCluster, to, toCluster, method) =
+        (route.from, route.fromCluster, route.to, route.toCluster, route.method)
     }
-    self.routes = byPath.sorted { $0.key < $1.key }.compactMap { _, sides in
+  }
+
+  /// Who a node is; nodes need not know their address.
+  private struct NodeKey: Hashable {
+    var service, cluster, instance: String
+    var address: String?
+
+    init(_ node: NodeStats) {
+      (service, cluster, instance, address) = (
+        node.service, node.cluster, node.instance, node.address
+      )
+    }
+  }
+
+  private var slots: [Slot] = []
+  private var slotOfPath: [String: Int] = [:]
+  /// Slot indices in path order.
+  private var order: [Int] = []
+  /// Per node: the slot each of its routes, by position, went to last tick.
+  private var placements: [NodeKey: [Int]] = [:]
+  private var tick = 0
+
+  /// Merges the latest snapshot of each node; `down` lists the nodes that did not answer.
+  mutating func merge(_ snapshots: [NodeSnapshot], down: [NodeStats]) -> MeshStats {
+    tick &+= 1
+    var added = false
+    var filled = 0
+    // Rebuilt every tick, so nodes that left are forgotten.
+    var placed: [NodeKey: [Int]] = [:]
+    placed.reserveCapacity(snapshots.count)
+    for snapshot in snapshots {
+      let node = NodeKey(snapshot.node)
+      var placement = placements[node] ?? []
+      for (position, route) in snapshot.routes.enumerated() {
+        let names = RouteNames(route)
+        var slot = position < placement.count ? placement[position] : -1
+        if slot < 0 || slot >= slots.count || slots[slot].names != names {
+          slot = self.slot(for: route, names: names, added: &added)
+          if position < placement.count {
+            placement[position] = slot
+          } else {
+            placement.append(slot)
+          }
+        }
+        if slots[slot].tick != tick {
+          slots[slot].client = nil
+          slots[slot].server = nil
+          slots[slot].tick = tick
+          filled += 1
+        }
+        switch route.side {
+        case .client:
+          slots[slot].client = slots[slot].client.map { $0.merged(with: route) } ?? route
+        case .server:
+          slots[slot].server = slots[slot].server.map { $0.merged(with: route) } ?? route
+        }
+      }
+      placement.removeLast(max(0, placement.count - snapshot.routes.count))
+      placed[node] = placement
+    }
+    placements = placed
+    if filled < slots.count {
+      dropRoutesGone()
+    } else if added {
+      order = slots.indices.sorted { slots[$0].path < slots[$1].path }
+    }
+    let routes = order.compactMap { index -> RouteStats? in
+      let slot = slots[index]
       // A route's governance state is known to its callers; keep it from either side.
-      guard var merged = sides.client else { return sides.server }
-      guard let fromServers = sides.server else { return merged }
+      guard var merged = slot.client else { return slot.server }
+      guard let fromServers = slot.server else { return merged }
       merged.breaker = merged.breaker ?? fromServers.breaker
       merged.degraded = merged.degraded ?? fromServers.degraded
       merged.traffic = merged.traffic ?? fromServers.traffic
@@ -47,9 +128,30 @@ public struct MeshStats: Sendable, Hashable, Codable {
       merged.servedQps = fromServers.qps
       return merged
     }
-    self.nodes = (snapshots.map(\.node) + down).sorted {
+    let nodes = (snapshots.map(\.node) + down).sorted {
       ($0.service, $0.cluster, $0.instance) < ($1.service, $1.cluster, $1.instance)
     }
+    return MeshStats(routes: routes, nodes: nodes)
+  }
+
+  /// The slot of `route`'s path, made when the path is new.
+  private mutating func slot(for route: RouteStats, names: RouteNames, added: inout Bool) -> Int {
+    let path = route.path
+    if let slot = slotOfPath[path] { return slot }
+    slots.append(Slot(path: path, names: names, tick: 0))
+    slotOfPath[path] = slots.count - 1
+    added = true
+    return slots.count - 1
+  }
+
+  /// Forgets the routes no node reported this tick; slots move, so placements start over.
+  private mutating func dropRoutesGone() {
+    slots.removeAll { $0.tick != tick }
+    slotOfPath = Dictionary(
+      uniqueKeysWithValues: slots.indices.map { (slots[$0].path, $0) }
+    )
+    order = slots.indices.sorted { slots[$0].path < slots[$1].path }
+    placements.removeAll()
   }
 }
 

@@ -92,12 +92,13 @@ public struct MeshStatsClient: Sendable {
     let readers = Mutex<[InstanceAddress: Task<Void, Never>]>([:])
     await withDiscardingTaskGroup { group in
       group.addTask {
+        var merger = MeshStatsMerger()
         while !Task.isCancelled {
           try? await Task.sleep(for: interval)
           let views = latest.views.withLock { Array($0.values) }
           onUpdate(
-            MeshStats(
-              snapshots: views.filter(\.up).compactMap(\.snapshot),
+            merger.merge(
+              views.filter(\.up).compactMap(\.snapshot),
               down: views.filter { !$0.up }.map(\.stats)
             )
           )

@@ -1,8 +1,9 @@
 import CoreMetrics
 import Foundation
-import SkeinMetrics
 import SkeinRPC
 import Testing
+
+@testable import SkeinMetrics
 
 @Suite("Merged mesh view", .timeLimit(.minutes(1)))
 struct MeshStatsTests {
@@ -12,7 +13,8 @@ struct MeshStatsTests {
     errors: [String: Int64] = [:],
     qps: Double,
     p99: Double,
-    breaker: String? = nil
+    breaker: String? = nil,
+    method: String = "Get"
   ) -> RouteStats {
     RouteStats(
       side: side,
@@ -20,7 +22,7 @@ struct MeshStatsTests {
       fromCluster: "c1",
       to: "feed",
       toCluster: "c2",
-      method: "Get",
+      method: method,
       requests: requests,
       successes: requests - errors.values.reduce(0, +),
       errors: errors,
@@ -84,6 +86,44 @@ struct MeshStatsTests {
     #expect(merged.latencyMilliseconds.p99 == 9)
     #expect(merged.breaker == "open")
     #expect(stats.nodes.map(\.instance) == ["f1", "g1", "g2"])
+  }
+
+  @Test("a merger kept across ticks merges as a fresh one does while routes come, go and move")
+  func mergerAcrossTicks() {
+    func at(_ method: String, _ side: MetricsMiddleware.Side, _ requests: Int64) -> RouteStats {
+      route(side, requests: requests, qps: Double(requests), p99: 1, method: method)
+    }
+    let ticks: [[NodeSnapshot]] = [
+      [node("g1", [at("A", .client, 1), at("B", .client, 2)]), node("f1", [at("A", .server, 1)])],
+      // g1's routes swap places, f1 serves a new route, g2 arrives.
+      [
+        node("g1", [at("B", .client, 3), at("A", .client, 4)]),
+        node("f1", [at("A", .server, 4), at("C", .server, 1)]),
+        node("g2", [at("A", .client, 5)]),
+      ],
+      // g1 stops calling A; f1 no longer serves it.
+      [
+        node("g1", [at("B", .client, 6)]), node("f1", [at("C", .server, 2)]),
+        node("g2", [at("A", .client, 7)]),
+      ],
+      // g2 leaves; g1 calls a new route.
+      [node("g1", [at("B", .client, 8), at("D", .client, 1)]), node("f1", [at("C", .server, 3)])],
+      [node("g1", [at("B", .client, 9), at("D", .client, 2)]), node("f1", [at("C", .server, 4)])],
+    ]
+    var merger = MeshStatsMerger()
+    var methods: [[String]] = []
+    for snapshots in ticks {
+      let merged = merger.merge(snapshots, down: [])
+      #expect(merged == MeshStats(snapshots: snapshots))
+      methods.append(merged.routes.map(\.method))
+    }
+    #expect(
+      methods == [
+        ["A", "B"], ["A", "B", "C"], ["A", "B", "C"], ["B", "C", "D"], ["B", "C", "D"],
+      ]
+    )
+    let last = merger.merge(ticks[4], down: [])
+    #expect(last.routes.map(\.requests) == [9, 4, 2])
   }
 
   @Test("a route only its servers saw is shown from their side")
