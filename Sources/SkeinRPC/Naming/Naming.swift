@@ -24,7 +24,6 @@ public let maxNameLength = 128
 
 /// Checks a lowercase identifier: `[a-z][a-z0-9_.-]*`, at most ``maxNameLength`` characters.
 func validateIdentifier(_ text: String, kind: String) throws(NamingError) {
-  let rule = "must match [a-z][a-z0-9_.-]* and be at most \(maxNameLength) characters"
   guard let first = text.utf8.first, text.utf8.count <= maxNameLength,
     (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first),
     text.utf8.allSatisfy({ byte in
@@ -32,7 +31,11 @@ func validateIdentifier(_ text: String, kind: String) throws(NamingError) {
         || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
         || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
     })
-  else { throw NamingError(kind: kind, value: text, rule: rule) }
+  else {
+    // Built only here: servers validate the caller's names on every request.
+    let rule = "must match [a-z][a-z0-9_.-]* and be at most \(maxNameLength) characters"
+    throw NamingError(kind: kind, value: text, rule: rule)
+  }
 }
 
 /// A service's unique name, usable as an identifier in keys and metrics: `[a-z][a-z0-9_.-]*`.
