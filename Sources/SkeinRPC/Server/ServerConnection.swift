@@ -4,10 +4,9 @@ public import NIOCore
 /// One server connection's request loop, on the connection's event loop.
 ///
 /// Each request frame starts its call as a task whose executor preference is this event loop
-/// (``EventLoopTaskExecutor``; unless the server is configured otherwise), started immediately:
-/// the handler runs inside `channelRead` until it first suspends, so a call that does not
-/// suspend is answered before the read returns, with no thread hop and no trip through the
-/// loop's task queue, and the replies to one read share one flush.
+/// (``EventLoopTaskExecutor``; unless the server is configured otherwise): the handler runs on
+/// the thread that read the frame and its reply is written from there, so a call that does not
+/// suspend costs no thread hop at all.
 /// Swift-concurrency hops (socket loop → consumer task → call task → back to the loop) were
 /// most of the server's CPU per call before.
 ///
@@ -38,19 +37,12 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
   /// Where calls run: this connection's event loop, or nil for the global executor.
   private let executor: EventLoopTaskExecutor?
   private var context: ChannelHandlerContext?
-  /// The calls running, with their tasks to cancel if the peer goes; a call that is still in
-  /// its first synchronous stretch has no task handle yet.
-  private var running: [UInt64: Task<Void, Never>?] = [:]
+  private var running: [UInt64: Task<Void, Never>] = [:]
   private var waiting = CircularBuffer<(frame: ByteBuffer, received: ContinuousClock.Instant)>()
   private var nextCallID: UInt64 = 0
   private var readHeld = false
   private var inputClosed = false
   private var flushScheduled = false
-  /// Inside `channelRead`: replies written now wait for `channelReadComplete`'s flush.
-  private var reading = false
-  private var flushAfterRead = false
-  /// Starting waiting requests, in ``finished(_:reply:)``.
-  private var startingWaiting = false
   private var closing = false
 
   /// Creates the handler of a connection on `eventLoop`.
@@ -84,21 +76,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     let frame = unwrapInboundIn(data)
     let received = ContinuousClock.now
     if running.count < maxConcurrentCalls {
-      reading = true
       start(frame, received: received, context: context)
-      reading = false
     } else {
       waiting.append((frame, received))
     }
-  }
-
-  @usableFromInline
-  func channelReadComplete(context: ChannelHandlerContext) {
-    if flushAfterRead {
-      flushAfterRead = false
-      context.flush()
-    }
-    context.fireChannelReadComplete()
   }
 
   private func start(
@@ -111,7 +92,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     let call = self.call
     let remote = self.remote
     let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-    let body: @Sendable () async -> Void = {
+    running[id] = Task(executorPreference: executor) {
       let reply = await call(frame, received, remote)
       // A task that prefers this loop is almost always here already; one that ends elsewhere
       // comes back through the loop's queue.
@@ -121,41 +102,24 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         this.eventLoop.execute { this.value.finished(id, reply: reply) }
       }
     }
-    running[id] = .some(nil)
-    guard let executor else {
-      // Handlers kept off the loop: the task starts on the global executor.
-      running[id] = Task(operation: body)
-      return
-    }
-    let task = Task.immediate(executorPreference: executor, operation: body)
-    // A call that finished in its synchronous stretch is gone from `running` already.
-    if running.index(forKey: id) != nil { running[id] = task }
   }
 
   /// A call ended: writes its reply, starts the next waiting request, and lets reading go on
   /// if it was held.
   private func finished(_ id: UInt64, reply: ByteBuffer?) {
-    running.removeValue(forKey: id)
+    running[id] = nil
     guard let context else { return }
     if let reply {
       context.write(wrapOutboundOut(reply), promise: nil)
-      if reading {
-        flushAfterRead = true
-      } else if running.isEmpty, !flushScheduled {
+      if running.isEmpty, !flushScheduled {
         // No other call of this connection is running, so no reply could join a batch.
         context.flush()
       } else {
         scheduleFlush(context)
       }
     }
-    // A loop, not a call per finish: a waiting call that finishes inside `start` lands here
-    // again, and must not start the next one from there, a frame deeper each time.
-    if !startingWaiting {
-      startingWaiting = true
-      while running.count < maxConcurrentCalls, let next = waiting.popFirst() {
-        start(next.frame, received: next.received, context: context)
-      }
-      startingWaiting = false
+    if let next = waiting.popFirst() {
+      start(next.frame, received: next.received, context: context)
     }
     if readHeld, mayRead(context) {
       readHeld = false
@@ -203,11 +167,6 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
   func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
     switch event {
     case ChannelEvent.inputClosed, is StopReading:
-      // The decoder may hand over a last request on input closed, with no read complete.
-      if flushAfterRead {
-        flushAfterRead = false
-        context.flush()
-      }
       inputClosed = true
       closeIfDrained(context)
     default:
@@ -236,7 +195,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
   func channelInactive(context: ChannelHandlerContext) {
     // The peer is gone: nobody will read the replies.
     waiting.removeAll()
-    for task in running.values { task?.cancel() }
+    for task in running.values { task.cancel() }
     context.fireChannelInactive()
   }
 
