@@ -166,9 +166,11 @@ public final class Registration: Service, Sendable {
   }
 
   private func keepAlive() async {
+    var pause = ttl / 3
     while !Task.isCancelled {
-      try? await Task.sleep(for: ttl / 3)
+      try? await Task.sleep(for: pause)
       guard !Task.isCancelled else { return }
+      pause = ttl / 3
       do {
         if let current = currentLease {
           try await store.keepAlive(current)
@@ -177,12 +179,17 @@ public final class Registration: Service, Sendable {
         }
       } catch let error as ConfigStoreError where error.code == .leaseNotFound {
         lease.withLock { $0 = nil }
-        try? await register()
+        if (try? await register()) == nil { pause = Self.retryPause }
       } catch {
-        // The store is unreachable: try again next round.
+        // The store is slow or unreachable: try again soon, not a third of the TTL later,
+        // or one slow answer could let the lease lapse.
+        pause = Self.retryPause
       }
     }
   }
+
+  /// How soon a keep-alive or registration that failed is tried again.
+  static let retryPause = Duration.seconds(1)
 
   /// Removes the registration now.
   public func deregister() async throws {
