@@ -163,16 +163,25 @@ public final class LoadGenerator: Sendable {
   }
 
   private func call(_ target: Target) async {
+    let began = ContinuousClock.now
     do {
       _ = try await target.client.invoke(
         SimulatedMethod.self,
         named: target.call.target.method,
         args: .init()
       )
-      counts.withLock { $0.succeeded += 1 }
+      let took = ContinuousClock.now - began
+      counts.withLock { counts in
+        counts.succeeded += 1
+        counts.note(took)
+      }
     } catch {
+      let took = ContinuousClock.now - began
       let kind = (error as? RPCError)?.code.name ?? "other"
-      counts.withLock { $0.failed[kind, default: 0] += 1 }
+      counts.withLock { counts in
+        counts.failed[kind, default: 0] += 1
+        counts.note(took)
+      }
     }
   }
 }
@@ -187,6 +196,44 @@ public struct LoadCounts: Sendable, Hashable, Codable {
   public var failed: [String: Int] = [:]
   /// Calls due but not started because too many were in flight.
   public var shed = 0
+  /// The longest any call took to end, success or error, in milliseconds: what shows a call
+  /// that hung past its deadline.
+  public var slowestMilliseconds = 0.0
+
+  enum CodingKeys: String, CodingKey {
+    case started, succeeded, failed, shed
+    case slowestMilliseconds = "slowest_ms"
+  }
+
+  /// Creates counts.
+  public init(
+    started: Int = 0,
+    succeeded: Int = 0,
+    failed: [String: Int] = [:],
+    shed: Int = 0,
+    slowestMilliseconds: Double = 0
+  ) {
+    self.started = started
+    self.succeeded = succeeded
+    self.failed = failed
+    self.shed = shed
+    self.slowestMilliseconds = slowestMilliseconds
+  }
+
+  /// Reads counts; reports from before `slowest_ms` read as 0 there.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    started = try container.decode(Int.self, forKey: .started)
+    succeeded = try container.decode(Int.self, forKey: .succeeded)
+    failed = try container.decode([String: Int].self, forKey: .failed)
+    shed = try container.decode(Int.self, forKey: .shed)
+    slowestMilliseconds =
+      try container.decodeIfPresent(Double.self, forKey: .slowestMilliseconds) ?? 0
+  }
+
+  mutating func note(_ took: Duration) {
+    slowestMilliseconds = max(slowestMilliseconds, Double(took.nanoseconds) / 1e6)
+  }
 
   /// Calls that failed, of any kind.
   public var failures: Int { failed.values.reduce(0, +) }
@@ -194,10 +241,11 @@ public struct LoadCounts: Sendable, Hashable, Codable {
   /// Calls started that have not ended yet.
   public var inFlight: Int { started - succeeded - failures }
 
-  /// `N calls started, N succeeded, N failed (kind=N, …), N shed`.
+  /// `N calls started, N succeeded, N failed (kind=N, …), N shed, slowest N ms`.
   public var summary: String {
     let kinds = failed.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
     return "\(started) calls started, \(succeeded) succeeded, \(failures) failed"
       + (kinds.isEmpty ? "" : " (\(kinds.joined(separator: ", ")))") + ", \(shed) shed"
+      + ", slowest \(Int(slowestMilliseconds.rounded())) ms"
   }
 }
