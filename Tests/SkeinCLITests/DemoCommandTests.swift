@@ -123,11 +123,7 @@ struct DemoCommandTests {
 /// `what` when it never does, and says whether it did.
 @discardableResult
 func eventually(_ what: String, _ condition: () async throws -> Bool) async throws -> Bool {
-  let deadline = ContinuousClock.now + .seconds(20)
-  while ContinuousClock.now < deadline {
-    if try await condition() { return true }
-    try await Task.sleep(for: .milliseconds(300))
-  }
-  Issue.record("\(what): not within 20 s")
-  return false
+  let held = try await waitUntil(timeout: .seconds(20), every: .milliseconds(300), condition)
+  if !held { Issue.record("\(what): not within 20 s") }
+  return held
 }

@@ -113,7 +113,8 @@ final class EtcdServer: Sendable {
     try? FileManager.default.removeItem(at: directory)
   }
 
-  private func launch() async throws {
+  /// Starts etcd on its ports and data (after ``halt()``) and waits until it answers.
+  func launch() async throws {
     let client = "http://127.0.0.1:\(clientPort)"
     let peer = "http://127.0.0.1:\(peerPort)"
     let running = try RunningProcess(
@@ -148,7 +149,8 @@ final class EtcdServer: Sendable {
     )
   }
 
-  private func halt() async {
+  /// Stops etcd (SIGTERM, then SIGKILL), keeping its data: an outage ``launch()`` ends.
+  func halt() async {
     guard let running = process.withLock({ $0 }) else { return }
     running.signal(SIGTERM)
     if (try? await running.waitForExit(timeout: .seconds(10))) == nil {

@@ -22,29 +22,9 @@ struct MeshOnEtcdTests {
     try await HeavyTests.run {
       let etcd = try await EtcdServer.start()
       let registry = "etcd://127.0.0.1:\(etcd.clientPort)"
-      let skein = try skeinExecutable()
-      let mesh = try DefaultMesh.load()
-      let logs = FileManager.default.temporaryDirectory.appending(path: "skein-mesh-\(getpid())")
-      try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
-      defer { try? FileManager.default.removeItem(at: logs) }
-      // No simulated CPU: 22 processes share this machine with the rest of the suite.
-      // One at a time: 22 processes starting at once would take both cores for seconds.
-      var nodes: [RunningProcess] = []
-      defer { for node in nodes { node.signal(SIGKILL) } }
-      for instance in mesh.instances {
-        let node = try RunningProcess(
-          skein,
-          [
-            "node", "--service", instance.service.rawValue, "--cluster", instance.cluster.rawValue,
-            "--instance", String(instance.index), "--registry", registry, "--cpu-scale", "0",
-            "--log",
-            logs.appending(path: "\(instance.service)-\(instance.cluster)-\(instance.index).log")
-              .path,
-          ]
-        )
-        nodes.append(node)
-        _ = try await node.waitForLine(containing: "skein node:")
-      }
+      let processes = try await MeshProcesses.start(registry: registry)
+      defer { processes.killAll() }
+      let (skein, mesh, nodes) = (processes.skein, processes.mesh, processes.nodes)
       let load = try RunningProcess(
         skein,
         ["load", "--registry", registry, "--rate", "30", "--duration", "60", "--json"]

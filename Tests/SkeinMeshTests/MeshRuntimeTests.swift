@@ -155,16 +155,14 @@ private func callsServed(at admin: InstanceAddress, route: String) async throws 
   return snapshot.routes.first { $0.side == .server && $0.path == route }?.requests ?? 0
 }
 
-/// Checks `condition` every 200 ms until it holds or `timeout` passes.
+/// Waits for `condition` for at most `timeout`; records an issue naming `what` when it never
+/// holds.
 private func poll(
   _ what: String,
   timeout: Duration,
   _ condition: () async throws -> Bool
 ) async throws {
-  let deadline = ContinuousClock.now + timeout
-  while ContinuousClock.now < deadline {
-    if try await condition() { return }
-    try await Task.sleep(for: .milliseconds(200))
+  if try await !waitUntil(timeout: timeout, condition) {
+    Issue.record("\(what): not within \(timeout)")
   }
-  Issue.record("\(what): not within \(timeout)")
 }
