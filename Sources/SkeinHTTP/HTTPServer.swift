@@ -30,18 +30,28 @@ public final class HTTPServer: Sendable {
     public var maxRequestBodySize: Int
     /// Connections open at once.
     public var maxConnections: Int
+    /// Whether ``host`` may be an address beyond loopback; off by default, and on it also
+    /// needs ``token`` (see ``ListenPolicy``).
+    public var allowNonLoopback: Bool
+    /// The token the endpoint's handler checks; the server itself only requires one before
+    /// listening beyond loopback.
+    public var token: AccessToken?
 
     /// Creates a configuration.
     public init(
       host: String = "127.0.0.1",
       port: Int = 0,
       maxRequestBodySize: Int = Configuration.defaultMaxRequestBodySize,
-      maxConnections: Int = Configuration.defaultMaxConnections
+      maxConnections: Int = Configuration.defaultMaxConnections,
+      allowNonLoopback: Bool = false,
+      token: AccessToken? = nil
     ) {
       self.host = host
       self.port = port
       self.maxRequestBodySize = max(0, maxRequestBodySize)
       self.maxConnections = max(1, maxConnections)
+      self.allowNonLoopback = allowNonLoopback
+      self.token = token
     }
   }
 
@@ -61,12 +71,28 @@ public final class HTTPServer: Sendable {
 
   /// Binds a server; call ``run()`` to serve.
   ///
-  /// - Throws: The bind error (address in use, permission).
+  /// - Parameters:
+  ///   - configuration: Where to listen and the limits.
+  ///   - group: The event loops.
+  ///   - what: The endpoint, as a refusal to listen names it (`the config store`).
+  ///   - flags: How a person allows listening beyond loopback, as the refusal names it.
+  ///   - handler: Answers every request.
+  /// - Throws: ``ListenRefused`` for a host beyond loopback without ``Configuration/allowNonLoopback``
+  ///   and a ``Configuration/token``; the bind error (address in use, permission).
   public static func bind(
     configuration: Configuration = Configuration(),
     group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+    what: String = "HTTP",
+    flags: String = "allowNonLoopback and a token in the configuration",
     handler: @escaping Handler
   ) async throws -> HTTPServer {
+    try ListenPolicy.check(
+      host: configuration.host,
+      allowNonLoopback: configuration.allowNonLoopback,
+      token: configuration.token,
+      what: what,
+      flags: flags
+    )
     let listener = try await ServerBootstrap.skeinListener(group: group)
       .bind(host: configuration.host, port: configuration.port) { channel in
         channel.eventLoop.makeCompletedFuture {
@@ -135,8 +161,10 @@ public final class HTTPServer: Sendable {
       try await connection.executeThenClose { inbound, outbound in
         var parts = inbound.makeAsyncIterator()
         var reader = RequestReader(maxBodySize: configuration.maxRequestBodySize)
+        let peer = InstanceAddress(connection.channel.remoteAddress)?.description
         while let part = try await parts.next() {
-          guard let request = reader.read(part) else { continue }
+          guard var request = reader.read(part) else { continue }
+          request.peer = peer
           let response = await handler(request)
           switch response.body {
           case .complete(let body):
@@ -221,6 +249,8 @@ public struct HTTPRequest: Sendable {
   public var body: Data
   /// Whether the body was over ``HTTPServer/Configuration/maxRequestBodySize`` (and dropped).
   public var bodyTooLarge: Bool
+  /// Who sent it (`host:port`), when the socket knows: what a refusal is logged with.
+  public var peer: String?
 
   /// Creates a request.
   public init(head: HTTPRequestHead, body: Data = Data(), bodyTooLarge: Bool = false) {

@@ -1,9 +1,10 @@
 public import Foundation
+public import Logging
 public import NIOCore
 import NIOHTTP1
 public import NIOPosix
 public import ServiceLifecycle
-import SkeinHTTP
+public import SkeinHTTP
 public import SkeinRPC
 import SkeinThrift
 import Synchronization
@@ -19,6 +20,13 @@ import Synchronization
 /// histograms, so there is one ticker however many readers there are) and hands it to every
 /// reader. A reader that falls behind skips to the newest snapshots: counts are cumulative, so
 /// a skipped line loses one interval's latencies, never a call.
+///
+/// Who may read: nothing here changes the node, so on loopback (the default) anyone on the
+/// machine may. Listening beyond loopback needs ``Configuration/allowNonLoopback`` and a
+/// ``Configuration/token``; with a token every request must carry it in the `Authorization`
+/// header (bare or `Bearer TOKEN`, as a Prometheus scrape config's `authorization` sends it),
+/// since a node's routes, callers and load are not for whoever reaches the port. A request
+/// without it gets 401 and is logged with the peer's address.
 public final class AdminServer: Service, Sendable {
   /// Where the endpoint listens and how often it snapshots.
   public struct Configuration: Sendable {
@@ -37,14 +45,26 @@ public final class AdminServer: Service, Sendable {
     public var interval: Duration
     /// Snapshots buffered per stream reader.
     public var streamBuffer: Int
+    /// Whether ``host`` may be beyond loopback; it also needs a ``token``.
+    public var allowNonLoopback: Bool
+    /// The token every request must carry; `nil` (the default, loopback only): none.
+    public var token: AccessToken?
+    /// Where refused requests are logged, with the peer's address.
+    public var logger: Logger
 
     /// Creates a configuration.
     public init(
       host: String = "127.0.0.1",
       port: Int = 0,
       interval: Duration = Configuration.defaultInterval,
-      streamBuffer: Int = Configuration.defaultStreamBuffer
+      streamBuffer: Int = Configuration.defaultStreamBuffer,
+      allowNonLoopback: Bool = false,
+      token: AccessToken? = nil,
+      logger: Logger = Logger(label: "skein.admin")
     ) {
+      self.allowNonLoopback = allowNonLoopback
+      self.token = token
+      self.logger = logger
       self.host = host
       self.port = port
       self.interval = max(interval, Self.minimumInterval)
@@ -64,7 +84,8 @@ public final class AdminServer: Service, Sendable {
 
   /// Binds the endpoint; call ``run()`` to serve and tick.
   ///
-  /// - Throws: The bind error.
+  /// - Throws: ``ListenRefused`` for a host beyond loopback without
+  ///   ``Configuration/allowNonLoopback`` and a ``Configuration/token``; the bind error.
   public static func bind(
     snapshotter: Snapshotter,
     configuration: Configuration = Configuration(),
@@ -75,9 +96,13 @@ public final class AdminServer: Service, Sendable {
       configuration: .init(
         host: configuration.host,
         port: configuration.port,
-        maxRequestBodySize: 0
+        maxRequestBodySize: 0,
+        allowNonLoopback: configuration.allowNonLoopback,
+        token: configuration.token
       ),
-      group: group
+      group: group,
+      what: "the admin endpoint",
+      flags: "AdminServer.Configuration's allowNonLoopback and token"
     ) { request in
       Self.answer(request, snapshotter: snapshotter, readers: readers, configuration: configuration)
     }
@@ -125,6 +150,16 @@ public final class AdminServer: Service, Sendable {
     readers: Readers,
     configuration: Configuration
   ) -> HTTPResponse {
+    if let token = configuration.token, !token.isPresented(in: request) {
+      configuration.logger.warning(
+        "refused a request without the admin endpoint's token",
+        metadata: ["peer": "\(request.peer ?? "unknown")", "path": "\(request.path)"]
+      )
+      return text(
+        "\(request.path) needs the admin endpoint's token in the Authorization header\n",
+        status: .unauthorized
+      )
+    }
     guard request.method == .GET else {
       return text("\(request.path) takes GET\n", status: .methodNotAllowed)
     }
