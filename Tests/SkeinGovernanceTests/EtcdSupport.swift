@@ -62,13 +62,16 @@ final class EtcdServer: Sendable {
   let peerPort: Int
   let directory: URL
   private let executable: String
+  /// Flags added to etcd's command line (`--auth-token-ttl 1`, say).
+  private let extraArguments: [String]
   private let process = Mutex<RunningProcess?>(nil)
 
   /// The client URL for ``EtcdConfigStore``.
   var endpoint: String { "http://127.0.0.1:\(clientPort)" }
 
-  private init(executable: String) throws {
+  private init(executable: String, extraArguments: [String]) throws {
     self.executable = executable
+    self.extraArguments = extraArguments
     clientPort = try freeLoopbackPort()
     peerPort = try freeLoopbackPort()
     directory = FileManager.default.temporaryDirectory.appending(
@@ -83,12 +86,13 @@ final class EtcdServer: Sendable {
     try? FileManager.default.removeItem(at: directory)
   }
 
-  /// Starts etcd and waits until it answers `/health`.
-  static func start() async throws -> EtcdServer {
+  /// Starts etcd, with `extraArguments` added to its command line, and waits until it answers
+  /// `/health`.
+  static func start(extraArguments: [String] = []) async throws -> EtcdServer {
     let executable = try IntegrationPeer.etcd.executable("etcd")
     var attempt = 1
     while true {
-      let server = try EtcdServer(executable: executable)
+      let server = try EtcdServer(executable: executable, extraArguments: extraArguments)
       do {
         try await server.launch()
         return server
@@ -125,7 +129,7 @@ final class EtcdServer: Sendable {
         "--listen-client-urls", client, "--advertise-client-urls", client,
         "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
         "--initial-cluster", "default=\(peer)",
-      ]
+      ] + extraArguments
     )
     process.withLock { $0 = running }
     _ = try await running.waitForLine(containing: "ready to serve client requests")

@@ -76,6 +76,11 @@ public struct ConfigStoreError: Error, Sendable, Hashable, CustomStringConvertib
     case invalidArgument = "invalid_argument"
     /// A watch asked for history the store no longer keeps.
     case compacted
+    /// The store does not know who is asking: no token or credentials, wrong ones, or ones
+    /// that expired and could not be renewed.
+    case unauthenticated
+    /// The store knows who is asking and refuses the operation (a read-only user's write).
+    case permissionDenied = "permission_denied"
   }
 
   /// The code.

@@ -1,9 +1,10 @@
 import Foundation
+public import Logging
 public import NIOCore
 import NIOHTTP1
 public import NIOPosix
 public import ServiceLifecycle
-import SkeinHTTP
+public import SkeinHTTP
 public import SkeinRPC
 import Synchronization
 
@@ -15,6 +16,15 @@ import Synchronization
 /// the one network client for both: `memory://HOST:PORT` is an ``EtcdConfigStore`` pointed at
 /// this server (see ``ConfigStoreURL``). Revisions, history and leases are the
 /// ``MemoryConfigStore``'s; while the server runs it also expires that store's leases.
+///
+/// Who may do what: it listens on 127.0.0.1 unless ``Configuration/allowNonLoopback`` is set
+/// together with a ``Configuration/token``. With a token, every call that changes the store
+/// (put, delete, lease grant, keep-alive and revoke) must carry it in the `Authorization`
+/// header (bare, as etcd's clients send theirs, or `Bearer TOKEN`); one that does not is refused
+/// with HTTP 401 and etcd's `Unauthenticated` error, and logged with the peer's address. Reads
+/// (range, watch, health) stay open: the registry's addresses and the switches in force are
+/// what every node and dashboard reads, and a dashboard in `--read-only` mode should need no
+/// secret to look.
 ///
 /// Bad requests (a body that is not the JSON an endpoint takes, a body over
 /// ``Configuration/maxRequestBodySize``, an unknown path) get an HTTP error with etcd's JSON
@@ -29,7 +39,8 @@ public final class ConfigStoreServer: Service, Sendable {
     /// Open connections by default; each watch holds one.
     public static let defaultMaxConnections = 4096
 
-    /// The address to listen on; loopback by default, since the store has no authentication.
+    /// The address to listen on; loopback by default. Anything else needs
+    /// ``allowNonLoopback`` and a ``token``.
     public var host: String
     /// The port; 0 picks a free one (see ``ConfigStoreServer/url``).
     public var port: Int
@@ -41,6 +52,13 @@ public final class ConfigStoreServer: Service, Sendable {
     public var maxConnections: Int
     /// How often leases whose TTL passed are expired.
     public var leaseExpiryInterval: Duration
+    /// Whether ``host`` may be beyond loopback (`skein store serve --allow-remote`); it also
+    /// needs a ``token``.
+    public var allowNonLoopback: Bool
+    /// The token every mutating call must carry; `nil` (the default, loopback only): none.
+    public var token: AccessToken?
+    /// Where refused calls are logged, with the peer's address.
+    public var logger: Logger
 
     /// Creates a configuration.
     public init(
@@ -49,8 +67,14 @@ public final class ConfigStoreServer: Service, Sendable {
       maxRequestBodySize: Int = Configuration.defaultMaxRequestBodySize,
       maxConcurrentWatches: Int = Configuration.defaultMaxConcurrentWatches,
       maxConnections: Int = Configuration.defaultMaxConnections,
-      leaseExpiryInterval: Duration = .milliseconds(100)
+      leaseExpiryInterval: Duration = .milliseconds(100),
+      allowNonLoopback: Bool = false,
+      token: AccessToken? = nil,
+      logger: Logger = Logger(label: "skein.store")
     ) {
+      self.allowNonLoopback = allowNonLoopback
+      self.token = token
+      self.logger = logger
       self.host = host
       self.port = port
       self.maxRequestBodySize = max(0, maxRequestBodySize)
@@ -78,7 +102,9 @@ public final class ConfigStoreServer: Service, Sendable {
   ///   - store: The store to serve; a new empty one by default.
   ///   - configuration: Where to listen and the limits.
   ///   - group: The event loops; NIO's shared singleton by default.
-  /// - Throws: The bind error (address in use, permission).
+  /// - Throws: ``ListenRefused`` for a host beyond loopback without
+  ///   ``Configuration/allowNonLoopback`` and a ``Configuration/token``; the bind error
+  ///   (address in use, permission).
   public static func bind(
     store: MemoryConfigStore = MemoryConfigStore(),
     configuration: Configuration = Configuration(),
@@ -90,9 +116,14 @@ public final class ConfigStoreServer: Service, Sendable {
         host: configuration.host,
         port: configuration.port,
         maxRequestBodySize: configuration.maxRequestBodySize,
-        maxConnections: configuration.maxConnections
+        maxConnections: configuration.maxConnections,
+        allowNonLoopback: configuration.allowNonLoopback,
+        token: configuration.token
       ),
       group: group,
+      what: "the config store",
+      flags:
+        "--allow-remote and --token (or SKEIN_TOKEN) (ConfigStoreServer.Configuration's allowNonLoopback and token)",
       handler: endpoints.answer
     )
     return ConfigStoreServer(store: store, configuration: configuration, http: http)
@@ -204,12 +235,40 @@ private final class StoreEndpoints: Sendable {
         "\(path) takes POST, not \(request.method.rawValue)"
       )
     }
+    try authorize(request)
     if path == "/v3/watch" { return stream(try beginWatch(request.body)) }
     return Self.json(try await unary(path, request.body))
   }
 
   static func json(_ body: Data, status: HTTPResponseStatus = .ok) -> HTTPResponse {
     HTTPResponse(status: status, contentType: "application/json", body)
+  }
+
+  /// The endpoints that change the store, which need the token when one is set.
+  static let mutatingEndpoints: Set<String> = [
+    "/v3/kv/put", "/v3/kv/deleterange", "/v3/lease/grant", "/v3/lease/keepalive",
+    "/v3/lease/revoke",
+  ]
+
+  /// Refuses a mutating call without the token, and logs who tried.
+  private func authorize(_ request: HTTPRequest) throws {
+    guard let token = configuration.token, Self.mutatingEndpoints.contains(request.path),
+      !token.isPresented(in: request)
+    else { return }
+    let presented = request.head.headers.first(name: "Authorization") != nil
+    configuration.logger.warning(
+      "refused a call without the store's token",
+      metadata: [
+        "peer": "\(request.peer ?? "unknown")", "path": "\(request.path)",
+        "reason": "\(presented ? "wrong token" : "no Authorization header")",
+      ]
+    )
+    throw RequestFailure(
+      .unauthorized,
+      code: EtcdError.Code.unauthenticated,
+      "\(request.path) changes the store and needs its token in the Authorization header "
+        + "(\(presented ? "the one sent is wrong" : "none was sent")); pass --token or set SKEIN_TOKEN"
+    )
   }
 
   private static let endpoints: Set<String> = [
@@ -463,6 +522,10 @@ struct RequestFailure: Error {
     case .leaseNotFound: self.init(.notFound, code: EtcdError.Code.notFound, error.message)
     case .compacted: self.init(.badRequest, code: EtcdError.Code.outOfRange, error.message)
     case .unavailable: self.init(.serviceUnavailable, code: 14, error.message)
+    case .unauthenticated:
+      self.init(.unauthorized, code: EtcdError.Code.unauthenticated, error.message)
+    case .permissionDenied:
+      self.init(.forbidden, code: EtcdError.Code.permissionDenied, error.message)
     }
   }
 

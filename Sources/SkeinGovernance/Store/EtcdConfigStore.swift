@@ -12,10 +12,21 @@ import Synchronization
 /// watch is an etcd watch that reconnects by itself when etcd restarts, resuming after the last
 /// revision it delivered.
 ///
+/// With ``ConfigStoreCredentials/user(name:password:)`` it logs in to an etcd that has
+/// authentication enabled (`/v3/auth/authenticate`) and sends the token etcd hands out as the
+/// `Authorization` header of every call, watches included; when etcd says the token is no
+/// longer good (it expired, or the users and roles changed) it logs in again once and repeats
+/// the call. With ``ConfigStoreCredentials/token(_:)`` it sends that token as it is (the
+/// embedded store's ``ConfigStoreServer/Configuration/token``).
+///
 /// Call ``shutdown()`` when done; it ends the watches and closes the HTTP client.
 public final class EtcdConfigStore: ConfigStore {
   /// The etcd client URL the store talks to, like `http://127.0.0.1:2379`.
   public let endpoint: String
+  /// Who the store says it is, if anyone.
+  public let credentials: ConfigStoreCredentials?
+  /// The token etcd gave for ``credentials``' user, until it is found stale.
+  private let session = Mutex<String?>(nil)
 
   private let base: String
   private let requestTimeout: Duration
@@ -37,12 +48,16 @@ public final class EtcdConfigStore: ConfigStore {
   ///     unavailable.
   ///   - reconnectWindow: How long a watch keeps reconnecting to an etcd that does not answer
   ///     before it ends with ``ConfigStoreError/Code/unavailable``.
+  ///   - credentials: A user and password to log in to etcd with, or a token to send; none by
+  ///     default.
   public init(
     endpoint: String,
     requestTimeout: Duration = .seconds(2),
-    reconnectWindow: Duration = .seconds(60)
+    reconnectWindow: Duration = .seconds(60),
+    credentials: ConfigStoreCredentials? = nil
   ) {
     self.endpoint = endpoint
+    self.credentials = credentials
     var base = endpoint
     while base.hasSuffix("/") { base.removeLast() }
     self.base = base
@@ -217,10 +232,12 @@ public final class EtcdConfigStore: ConfigStore {
     var backoff = Backoff(initial: Self.initialBackoff, maximum: Self.maximumBackoff)
     var failingSince: ContinuousClock.Instant?
     var lastProblem = ""
+    // A stale token is renewed at once, once; a login that fails then ends the watch.
+    var renewedToken = false
     while true {
       do {
         try Task.checkCancellation()
-        let request = try makeRequest(
+        let request = try await makeRequest(
           "/v3/watch",
           EtcdWatchRequest(
             createRequest: .init(
@@ -244,6 +261,8 @@ public final class EtcdConfigStore: ConfigStore {
             if let error = message.error { throw error.storeError(endpoint: endpoint) }
             guard let result = message.result else { continue }
             if result.created == true {
+              // etcd confirms a watch it refused too (created and cancelled at once).
+              if result.canceled != true { renewedToken = false }
               if next == nil { next = try Self.revision(of: result.header) + 1 }
               pending.end(setup)
               backoff.reset()
@@ -256,10 +275,12 @@ public final class EtcdConfigStore: ConfigStore {
                   "etcd at \(endpoint) compacted its history to revision \(compacted); list again"
                 )
               }
-              throw ConfigStoreError(
-                .unavailable,
-                "etcd at \(endpoint) cancelled the watch: \(result.cancelReason ?? "no reason given")"
-              )
+              let reason = result.cancelReason ?? "no reason given"
+              let code: ConfigStoreError.Code =
+                EtcdError.isAuthenticationFailure(reason)
+                ? .unauthenticated
+                : reason.contains("permission denied") ? .permissionDenied : .unavailable
+              throw ConfigStoreError(code, "etcd at \(endpoint) cancelled the watch: \(reason)")
             }
             for event in result.events ?? [] {
               let change = try Self.change(event)
@@ -273,6 +294,12 @@ public final class EtcdConfigStore: ConfigStore {
           }
         }
         lastProblem = "etcd at \(endpoint) closed the watch"
+      } catch let error as ConfigStoreError
+        where error.code == .unauthenticated && isUserLogin && !renewedToken
+      {
+        renewedToken = true
+        session.withLock { $0 = nil }
+        continue
       } catch let error as ConfigStoreError where error.code != .unavailable {
         continuation.finish(throwing: error)
         return
@@ -312,20 +339,98 @@ public final class EtcdConfigStore: ConfigStore {
   /// The most a unary response may hold; etcd's own default request limit is 1.5 MiB.
   private static let maximumResponse = 64 * 1024 * 1024
 
-  private func makeRequest(_ path: String, _ body: some Encodable) throws -> HTTPClientRequest {
+  private func makeRequest(_ path: String, _ body: some Encodable, authorized: Bool = true)
+    async throws -> HTTPClientRequest
+  {
     var request = HTTPClientRequest(url: base + path)
     request.method = .POST
     request.headers.add(name: "Content-Type", value: "application/json")
+    if authorized, let token = try await authorization() {
+      request.headers.add(name: "Authorization", value: token)
+    }
     request.body = .bytes(ByteBuffer(bytes: try EtcdEncoding.json(body)))
     return request
   }
 
+  private var isUserLogin: Bool {
+    if case .user = credentials { return true }
+    return false
+  }
+
+  /// The `Authorization` value for the next call: the given token, or the one etcd gave the
+  /// user (logging in first when there is none yet).
+  private func authorization() async throws -> String? {
+    switch credentials {
+    case nil: return nil
+    case .token(let token): return token
+    case .user(let name, let password):
+      if let token = session.withLock({ $0 }) { return token }
+      let token = try await logIn(name: name, password: password)
+      session.withLock { $0 = token }
+      return token
+    }
+  }
+
+  /// `/v3/auth/authenticate`: trades the user's password for a token.
+  ///
+  /// - Throws: ``ConfigStoreError/Code/unauthenticated`` naming the user when etcd refuses.
+  private func logIn(name: String, password: String) async throws -> String {
+    let response: EtcdAuthenticateResponse
+    do {
+      response = try await send(
+        "/v3/auth/authenticate",
+        EtcdAuthenticateRequest(name: name, password: password),
+        authorized: false
+      )
+    } catch let error as ConfigStoreError where error.code != .unavailable {
+      let reason = error.message.replacingOccurrences(of: "etcd at \(endpoint): ", with: "")
+      throw ConfigStoreError(
+        .unauthenticated,
+        "etcd at \(endpoint) refused to log in user '\(name)': \(reason)"
+      )
+    } catch let error as ConfigStoreError where error.message.contains("not enabled") {
+      throw ConfigStoreError(
+        .unauthenticated,
+        "etcd at \(endpoint) has authentication turned off; drop --etcd-user, or enable it"
+      )
+    }
+    guard let token = response.token, !token.isEmpty else {
+      throw ConfigStoreError(
+        .unauthenticated,
+        "etcd at \(endpoint) logged in user '\(name)' without giving a token"
+      )
+    }
+    return token
+  }
+
   /// POSTs `body` to `path` and decodes the answer, turning etcd's errors and transport
-  /// failures into ``ConfigStoreError``.
+  /// failures into ``ConfigStoreError``. A call refused because the user's token went stale
+  /// is repeated once with a new token.
   private func call<Response: Decodable>(_ path: String, _ body: some Encodable) async throws
     -> Response
   {
-    let request = try makeRequest(path, body)
+    do {
+      do {
+        return try await send(path, body)
+      } catch let error as ConfigStoreError where error.code == .unauthenticated && isUserLogin {
+        session.withLock { $0 = nil }
+        return try await send(path, body)
+      }
+    } catch let error as ConfigStoreError where error.code == .permissionDenied {
+      let who = credentials.map { " as \($0)" } ?? ""
+      throw ConfigStoreError(
+        .permissionDenied,
+        "\(error.message) (\(path)\(who): the user's roles do not allow it)"
+      )
+    }
+  }
+
+  private func send<Response: Decodable>(
+    _ path: String,
+    _ body: some Encodable,
+    authorized: Bool = true
+  ) async throws -> Response {
+    let request = try await makeRequest(path, body, authorized: authorized)
     let bytes: ByteBuffer
     let status: HTTPResponseStatus
     do {

@@ -182,9 +182,11 @@ struct EtcdError: Codable, Error {
   enum Code {
     static let invalidArgument = 3
     static let notFound = 5
+    static let permissionDenied = 7
     static let resourceExhausted = 8
     static let outOfRange = 11
     static let unimplemented = 12
+    static let unauthenticated = 16
   }
 
   var error: String?
@@ -200,7 +202,12 @@ struct EtcdError: Codable, Error {
 
   func storeError(endpoint: String) -> ConfigStoreError {
     let text = message ?? error ?? "an error without a message"
+    if isAuthenticationFailure {
+      return ConfigStoreError(.unauthenticated, "etcd at \(endpoint): \(text)")
+    }
     switch code {
+    case Code.permissionDenied:
+      return ConfigStoreError(.permissionDenied, "etcd at \(endpoint): \(text)")
     // NOT_FOUND: the only thing etcd's KV and lease calls fail to find is a lease.
     case Code.notFound: return ConfigStoreError(.leaseNotFound, text)
     case Code.invalidArgument: return ConfigStoreError(.invalidArgument, text)
@@ -209,6 +216,38 @@ struct EtcdError: Codable, Error {
     default: return ConfigStoreError(.unavailable, "etcd at \(endpoint): \(text)")
     }
   }
+}
+
+extension EtcdError {
+  /// Whether etcd did not know who asked: no token (`user name is empty`, which etcd sends as
+  /// INVALID_ARGUMENT), an expired or unknown one (UNAUTHENTICATED, `invalid auth token`), a
+  /// token minted before the users or roles changed (`revision of auth store is old`), or a
+  /// wrong user or password (`authentication failed`). A fresh token fixes the first three.
+  var isAuthenticationFailure: Bool {
+    code == Code.unauthenticated || Self.isAuthenticationFailure(message ?? error ?? "")
+  }
+
+  /// Whether a message (an error's, a cancelled watch's reason) says etcd did not know who
+  /// asked.
+  static func isAuthenticationFailure(_ message: String) -> Bool {
+    let text = message.lowercased()
+    return [
+      "user name is empty", "invalid auth token", "auth store is old", "authentication failed",
+      "code = unauthenticated",
+    ].contains { text.contains($0) }
+  }
+}
+
+/// `/v3/auth/authenticate`'s request.
+struct EtcdAuthenticateRequest: Codable {
+  var name: String
+  var password: String
+}
+
+/// `/v3/auth/authenticate`'s answer: the token to send as `Authorization`.
+struct EtcdAuthenticateResponse: Codable {
+  var header: EtcdHeader?
+  var token: String?
 }
 
 /// Base64 and key ranges, as etcd's JSON spells them.
