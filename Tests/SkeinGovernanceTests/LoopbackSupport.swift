@@ -17,10 +17,13 @@ enum EchoMethod: ThriftMethod {
   static var isOneway: Bool { false }
 }
 
-/// `Echo`'s arguments: `1: i32 delayMs, 2: bool fail`.
+/// `Echo`'s arguments: `1: i32 delayMs, 2: bool fail, 255: Base`. The `Base` sits in the
+/// arguments themselves (not in a request struct, as the IDL's would), which is enough for the
+/// client to fill the caller in and the server to read it (access control needs it).
 struct EchoArgs: ThriftArgs {
   var delayMs: Int32 = 0
   var fail = false
+  var requestBase: ThriftBase?
 
   init(delayMs: Int32 = 0, fail: Bool = false) {
     self.delayMs = delayMs
@@ -33,6 +36,7 @@ struct EchoArgs: ThriftArgs {
       switch (field.id, field.type) {
       case (1, .i32): delayMs = try reader.readI32()
       case (2, .bool): fail = try reader.readBool()
+      case (255, .struct): requestBase = try ThriftBase(from: &reader)
       default: try reader.skip(field.type)
       }
     }
@@ -44,6 +48,10 @@ struct EchoArgs: ThriftArgs {
     writer.writeI32(delayMs)
     writer.writeFieldBegin(.bool, id: 2)
     writer.writeBool(fail)
+    if let requestBase {
+      writer.writeFieldBegin(.struct, id: 255)
+      requestBase.write(to: &writer)
+    }
     writer.writeFieldStop()
   }
 }

@@ -142,6 +142,27 @@ public struct GovernanceEvent: Sendable, Hashable, CustomStringConvertible {
   public var description: String { key.map { "\($0): \(message)" } ?? message }
 }
 
+extension ConfigStore {
+  /// ``mirror(prefix:onError:reset:apply:)`` for the readers of governance keys: a store
+  /// failure is told as a ``GovernanceEvent`` (the log, the dashboard's feed), and the mirror
+  /// lists again after a backoff.
+  func mirror(
+    prefix: String,
+    reporting onEvent: @escaping @Sendable (GovernanceEvent) -> Void,
+    reset: () -> Void,
+    apply: (_ key: String, _ value: String?) -> Void
+  ) async {
+    await mirror(
+      prefix: prefix,
+      onError: { error in
+        onEvent(GovernanceEvent(key: nil, message: "config store: \(error); retrying"))
+      },
+      reset: reset,
+      apply: apply
+    )
+  }
+}
+
 /// The governance switches in force, kept current from the config store: what the degrade,
 /// traffic and config middlewares consult on each call (a lock and a lookup, no I/O).
 ///
@@ -262,9 +283,7 @@ public final class GovernanceState: RoutePolicyProvider, Sendable {
   public func run() async {
     await store.mirror(
       prefix: GovernanceSwitch.root + "/",
-      onError: { [onEvent] error in
-        onEvent(GovernanceEvent(key: nil, message: "config store: \(error); retrying"))
-      },
+      reporting: onEvent,
       reset: { tables.withLock { $0 = Tables() } },
       apply: apply
     )
