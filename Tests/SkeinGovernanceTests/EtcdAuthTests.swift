@@ -174,4 +174,31 @@ struct EtcdAuthTests {
     #expect(try await firstChange(stream)?.value == "3")
     for store in [writer, other] { try await store.shutdown() }
   }
+
+  @Test(
+    "skein ctl logs in with the URL's user and $SKEIN_ETCD_PASSWORD; a viewer reads, not writes"
+  )
+  func controlCommandLogsIn() async throws {
+    let server = try await EtcdServer.start()
+    try await enableAuthentication(on: server)
+    let skein = try skeinExecutable()
+    func ctl(_ user: String, _ arguments: [String]) async throws -> ProcessResult {
+      try await ProcessResult.run(
+        "/usr/bin/env",
+        ["SKEIN_ETCD_PASSWORD=\(user)-password", skein, "ctl"] + arguments + [
+          "--registry", "etcd://\(user)@127.0.0.1:\(server.clientPort)",
+        ]
+      )
+    }
+    let degrade = ["degrade", "/gateway/*/ad/*/GetAds", "on"]
+    let written = try await ctl("writer", degrade)
+    #expect(written.status == 0, "\(written.errorOutput)")
+    let read = try await ctl("viewer", ["get", "/skein/"])
+    #expect(read.status == 0, "\(read.errorOutput)")
+    #expect(read.output.contains("/skein/governance/gateway/*/ad/*/GetAds/degrade"))
+    let refused = try await ctl("viewer", degrade)
+    #expect(refused.status != 0)
+    #expect(refused.errorOutput.contains("permission denied"), "\(refused.errorOutput)")
+    #expect(refused.errorOutput.contains("user 'viewer'"))
+  }
 }

@@ -21,25 +21,60 @@ struct ControlCommand: AsyncParsableCommand {
         skein ctl get /skein/governance/ --registry memory://127.0.0.1:2380
         skein ctl fault storage/c1/0 --latency-ms 200 --error-rate 0.2
         skein ctl fault storage/c1/0 --clear
+
+      Who may: a store served with --token (`skein store serve --allow-remote --token …`) \
+      refuses changes without it; pass it as $SKEIN_TOKEN (or --token). etcd with \
+      authentication on takes a user and a password: --etcd-user or etcd://USER@HOST:PORT, the \
+      password in $SKEIN_ETCD_PASSWORD. Reading (`get`) needs only read rights.
+        SKEIN_TOKEN=$(cat ~/.skein-token) skein ctl degrade /*/*/ad/*/GetAds on --registry memory://10.0.0.5:2380
+        SKEIN_ETCD_PASSWORD=… skein ctl get /skein/ --registry etcd://viewer@10.0.0.5:2379
       """,
-    subcommands: [Degrade.self, Traffic.self, Config.self, Fault.self, Get.self]
+    subcommands: [Degrade.self, Traffic.self, Config.self, Fault.self, Access.self, Get.self]
   )
 
-  /// Where the config store is.
+  /// Where the config store is, and who to say we are to it.
   struct StoreOptions: ParsableArguments {
     @Option(
       help: """
-        The config store: etcd://HOST:PORT, or memory://HOST:PORT for the embedded store a \
-        process serves (`skein store serve`). Default: $SKEIN_REGISTRY, else \
-        etcd://127.0.0.1:2379.
+        The config store: etcd://HOST:PORT (etcd://USER@HOST:PORT to log in), or \
+        memory://HOST:PORT for the embedded store a process serves (`skein store serve`). \
+        Default: $SKEIN_REGISTRY, else etcd://127.0.0.1:2379.
         """
     )
     var registry = ProcessInfo.processInfo.environment["SKEIN_REGISTRY"] ?? "etcd://127.0.0.1:2379"
 
-    func validate() throws { _ = try url() }
+    @Option(
+      help: """
+        The embedded store's token (memory:// only), needed to change a store served with \
+        --token; reads need none. Default: $SKEIN_TOKEN. A flag shows in `ps`: prefer the \
+        variable.
+        """
+    )
+    var token: String?
+
+    @Option(
+      help: """
+        The etcd user to log in as (etcd with authentication on). Default: the URL's user, \
+        else $SKEIN_ETCD_USER. The password comes from $SKEIN_ETCD_PASSWORD.
+        """
+    )
+    var etcdUser: String?
+
+    @Option(
+      help: """
+        The etcd user's password. Shows in `ps` and shell history: prefer \
+        $SKEIN_ETCD_PASSWORD.
+        """
+    )
+    var etcdPassword: String?
+
+    func validate() throws { _ = try credentials() }
 
     /// The parsed `--registry`.
     func url() throws -> ConfigStoreURL { try Self.url(registry) }
+
+    /// `--registry` as a person may see it: never the password.
+    var shownRegistry: String { (try? url().description) ?? registry }
 
     /// A `--registry` value parsed, or the error a person reads for it: shared by every
     /// command that takes one.
@@ -49,9 +84,55 @@ struct ControlCommand: AsyncParsableCommand {
       } catch { throw ValidationError("--registry: \(error.message)") }
     }
 
+    /// Who to say we are, from the flags, the URL and the environment, or the error a person
+    /// reads for a combination that cannot work.
+    func credentials(
+      environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> ConfigStoreCredentials? {
+      let url = try url()
+      let token = self.token ?? environment["SKEIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+      switch url.kind {
+      case .memory:
+        guard etcdUser == nil, etcdPassword == nil else {
+          throw ValidationError(
+            "--etcd-user and --etcd-password are for etcd:// stores; memory:// takes --token"
+          )
+        }
+        return token.map { .token($0) }
+      case .etcd:
+        guard self.token == nil else {
+          throw ValidationError(
+            "--token is for memory:// stores; etcd takes a user (--etcd-user or etcd://USER@HOST:PORT) and $SKEIN_ETCD_PASSWORD"
+          )
+        }
+        let user =
+          etcdUser ?? url.user ?? environment["SKEIN_ETCD_USER"].flatMap { $0.isEmpty ? nil : $0 }
+        let password = etcdPassword ?? url.password ?? environment["SKEIN_ETCD_PASSWORD"]
+        guard let user else {
+          if etcdPassword != nil {
+            throw ValidationError(
+              "--etcd-password needs a user: --etcd-user or etcd://USER@HOST:PORT"
+            )
+          }
+          return nil
+        }
+        guard let password else {
+          throw ValidationError(
+            "etcd user '\(user)' needs a password: set SKEIN_ETCD_PASSWORD (or --etcd-password, which shows in `ps`)"
+          )
+        }
+        return .user(name: user, password: password)
+      }
+    }
+
+    /// A client for the store, logged in as the options say; shut it down when done.
+    func open() throws -> EtcdConfigStore {
+      try url().open(credentials: credentials())
+    }
+
     /// Runs `body` with a store, closing it afterwards.
     func withStore<T>(_ body: (EtcdConfigStore) async throws -> T) async throws -> T {
-      let store = try url().open()
+      let store = try open()
       do {
         let result = try await body(store)
         try? await store.shutdown()

@@ -29,11 +29,16 @@ struct DemoCommand: AsyncParsableCommand {
       --headless nothing is printed until the end, when `skein stats` is (--json: as JSON). \
       The exit code is 0 when the mesh served traffic.
 
+      Who may: the store and every node listen on 127.0.0.1. To let another machine's \
+      `skein top` or `skein ctl` reach the store, give --store-host with --allow-remote and a \
+      token ($SKEIN_TOKEN or --token); changes then need the token, reads do not.
+
       Examples:
         skein demo
         skein demo --headless --duration 10 --rate 500 --json
         skein demo --theme light --read-only
         skein demo --mesh my-mesh.yaml --log /tmp/mesh.log
+        SKEIN_TOKEN=$(openssl rand -hex 32) skein demo --store-host 0.0.0.0 --allow-remote
       """
   )
 
@@ -53,8 +58,25 @@ struct DemoCommand: AsyncParsableCommand {
 
   @OptionGroup(title: "Dashboard") var dashboardOptions: DashboardOptions
 
-  @Option(help: "The embedded config store's loopback port (0 picks a free one).")
+  @Option(help: "The embedded config store's port (0 picks a free one).")
   var storePort = 0
+
+  @Option(
+    help:
+      "The embedded config store's address; anything but loopback needs --allow-remote and a token."
+  )
+  var storeHost = "127.0.0.1"
+
+  @Flag(help: "Allow --store-host to be an address beyond loopback (a token is then required).")
+  var allowRemote = false
+
+  @Option(
+    help: """
+      The token changes to the store must carry (at least 16 characters). Default: \
+      $SKEIN_TOKEN. A flag shows in `ps`: prefer the variable.
+      """
+  )
+  var token: String?
 
   func validate() throws {
     guard duration >= 0 else { throw ValidationError("--duration cannot be negative.") }
@@ -66,6 +88,7 @@ struct DemoCommand: AsyncParsableCommand {
       throw ValidationError("--store-port must be 0-65535.")
     }
     guard !json || headless else { throw ValidationError("--json needs --headless.") }
+    _ = try StoreCommand.accessToken(token)
   }
 
   func run() async throws {
@@ -74,7 +97,12 @@ struct DemoCommand: AsyncParsableCommand {
     let store = MemoryConfigStore()
     let storeServer = try await ConfigStoreServer.bind(
       store: store,
-      configuration: .init(port: storePort)
+      configuration: .init(
+        host: storeHost,
+        port: storePort,
+        allowNonLoopback: allowRemote,
+        token: try StoreCommand.accessToken(token)
+      )
     )
     // First: scripts and other terminals wait for the URL.
     printNow("skein demo: config store \(storeServer.url)")

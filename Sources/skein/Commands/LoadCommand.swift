@@ -73,7 +73,7 @@ struct LoadCommand: AsyncParsableCommand {
   func run() async throws {
     let mesh = try meshOptions.load()
     let log = try meshOptions.logFile(default: "skein-load.log")
-    let opened = try store.url().open()
+    let opened = try store.open()
     let environment = MeshEnvironment(store: opened, log: log, logLevel: meshOptions.level)
     var profile = mesh.load
     if let rate { profile.rate = rate }
@@ -86,7 +86,7 @@ struct LoadCommand: AsyncParsableCommand {
     )
     let host = MeshHost(mesh: mesh, environment: environment, nodes: [], load: load)
     printNow(
-      "skein load: \(profile.rate) calls/s (\(profile.shape.kind)) into mesh '\(mesh.name)' via \(store.registry)"
+      "skein load: \(profile.rate) calls/s (\(profile.shape.kind)) into mesh '\(mesh.name)' via \(store.shownRegistry)"
     )
     // SIGINT or SIGTERM stops the load gracefully: the calls in flight end and are counted.
     let group = ServiceGroup(

@@ -24,6 +24,11 @@ struct NodeCommand: AsyncParsableCommand {
         skein node --service feed --cluster c1 --instance 0 --registry etcd://127.0.0.1:2379
         skein node --mesh demo/mesh.yaml --service storage --cluster c2 --instance 1 \\
           --registry memory://127.0.0.1:2380 --log /tmp/storage-c2-1.log
+        SKEIN_TOKEN=… skein node --service feed --cluster c1 --registry memory://10.0.0.5:2380
+
+      Registering writes to the store: a store served with a token needs it ($SKEIN_TOKEN or \
+      --token), an etcd with authentication a user with write rights on /skein/ \
+      (--etcd-user or etcd://USER@HOST:PORT, $SKEIN_ETCD_PASSWORD).
       """
   )
 
@@ -69,7 +74,7 @@ struct NodeCommand: AsyncParsableCommand {
       )
     }
     let log = try meshOptions.logFile(default: "skein-node-\(service)-\(cluster)-\(instance).log")
-    let opened = try store.url().open()
+    let opened = try store.open()
     try await MeshGovernance.seed(mesh, into: opened)
     let environment = MeshEnvironment(
       store: opened,
@@ -86,7 +91,9 @@ struct NodeCommand: AsyncParsableCommand {
       adminPort: adminPort
     )
     let meshHost = MeshHost(mesh: mesh, environment: environment, nodes: [node])
-    printNow("skein node: \(chosen) of mesh '\(mesh.name)' in \(store.registry); logs: \(log.path)")
+    printNow(
+      "skein node: \(chosen) of mesh '\(mesh.name)' in \(store.shownRegistry); logs: \(log.path)"
+    )
     let group = ServiceGroup(
       configuration: .init(
         services: [meshHost],

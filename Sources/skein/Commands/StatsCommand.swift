@@ -23,6 +23,10 @@ struct StatsCommand: AsyncParsableCommand {
         skein stats --nodes 127.0.0.1:9101,127.0.0.1:9102
         skein stats --nodes 127.0.0.1:9101 --json
         skein stats --nodes 127.0.0.1:9101 --watch
+        SKEIN_ETCD_PASSWORD=… skein stats --registry etcd://viewer@10.0.0.5:2379
+
+      Reading needs no token from an embedded store and only read rights on /skein/ from an \
+      etcd with authentication (--etcd-user or etcd://USER@HOST:PORT, $SKEIN_ETCD_PASSWORD).
       """
   )
 

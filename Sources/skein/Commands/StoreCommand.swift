@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import SkeinGovernance
+import SkeinHTTP
 import UnixSignals
 
 /// `skein store`: the embedded config store as a process of its own.
@@ -23,14 +24,35 @@ struct StoreCommand: AsyncParsableCommand {
         on the first line (memory://HOST:PORT) as --registry. Its contents live in this \
         process's memory and are gone when it exits.
 
+        Who may: it listens on 127.0.0.1, where every user of the machine may read and \
+        change it. Another address needs --allow-remote and a token (--token, or better \
+        $SKEIN_TOKEN, which `ps` does not show); then every change (put, delete, leases) must \
+        carry the token and one without it is refused (HTTP 401) and logged with its address. \
+        Reads stay open, so dashboards and `skein stats` need no secret.
+
         Examples:
           skein store serve --port 2380
           skein ctl degrade /*/*/example/*/Visit on --registry memory://127.0.0.1:2380
+          SKEIN_TOKEN=$(openssl rand -hex 32) skein store serve --host 0.0.0.0 --port 2380 --allow-remote
+          SKEIN_TOKEN=… skein node --service feed --cluster c1 --registry memory://10.0.0.5:2380
         """
     )
 
-    @Option(help: "The address to listen on; the store has no authentication, keep it local.")
+    @Option(
+      help: "The address to listen on; anything but loopback needs --allow-remote and a token."
+    )
     var host = "127.0.0.1"
+
+    @Flag(help: "Allow --host to be an address beyond loopback (a token is then required).")
+    var allowRemote = false
+
+    @Option(
+      help: """
+        The token every change must carry (at least 16 characters; `openssl rand -hex 32`). \
+        Default: $SKEIN_TOKEN. A flag shows in `ps`: prefer the variable.
+        """
+    )
+    var token: String?
 
     @Option(help: "The port to listen on (0 picks a free one; the first line says which).")
     var port = 0
@@ -47,6 +69,12 @@ struct StoreCommand: AsyncParsableCommand {
         throw ValidationError("--max-request-bytes must be at least 1.")
       }
       guard maxWatches >= 0 else { throw ValidationError("--max-watches cannot be negative.") }
+      _ = try accessToken()
+    }
+
+    /// `--token`, else `$SKEIN_TOKEN`, checked.
+    func accessToken() throws -> AccessToken? {
+      try StoreCommand.accessToken(token)
     }
 
     func run() async throws {
@@ -55,7 +83,9 @@ struct StoreCommand: AsyncParsableCommand {
           host: host,
           port: port,
           maxRequestBodySize: maxRequestBytes,
-          maxConcurrentWatches: maxWatches
+          maxConcurrentWatches: maxWatches,
+          allowNonLoopback: allowRemote,
+          token: try accessToken()
         )
       )
       // Written unbuffered and first: scripts and tests read the URL from this line.
@@ -68,6 +98,22 @@ struct StoreCommand: AsyncParsableCommand {
         )
       )
       try await group.run()
+    }
+  }
+
+  /// A server's token from `flag`, else `$SKEIN_TOKEN`, or the error a person reads for one
+  /// that cannot be used; shared by the commands that serve a store.
+  static func accessToken(
+    _ flag: String?,
+    environment: [String: String] = ProcessInfo.processInfo.environment
+  ) throws -> AccessToken? {
+    guard let text = flag ?? environment["SKEIN_TOKEN"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+      return nil
+    }
+    do {
+      return try AccessToken(text)
+    } catch {
+      throw ValidationError("--token (or SKEIN_TOKEN): \(error.message)")
     }
   }
 }

@@ -19,6 +19,12 @@ struct TopCommand: AsyncParsableCommand {
       Examples:
         skein top --registry etcd://127.0.0.1:2379
         skein top --registry memory://127.0.0.1:2380 --theme high-contrast --read-only
+        SKEIN_ETCD_PASSWORD=… skein top --registry etcd://viewer@10.0.0.5:2379 --read-only
+
+      A store served with a token (`skein store serve --token`) needs it for flips: \
+      $SKEIN_TOKEN or --token; etcd with authentication needs a user (--etcd-user or \
+      etcd://USER@HOST:PORT) and $SKEIN_ETCD_PASSWORD, with read rights on /skein/ for \
+      --read-only and write rights to flip.
       """
   )
 
@@ -47,7 +53,11 @@ struct TopCommand: AsyncParsableCommand {
     try await store.withStore { opened in
       let dashboard = Dashboard(
         store: opened,
-        options: dashboardOptions.options(meshName: name, storeURL: store.registry, demo: faults),
+        options: dashboardOptions.options(
+          meshName: name,
+          storeURL: store.shownRegistry,
+          demo: faults
+        ),
         catalog: ThemeCatalog.load()
       )
       try await dashboard.run()
