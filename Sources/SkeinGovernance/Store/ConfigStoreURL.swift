@@ -106,16 +106,19 @@ public struct ConfigStoreURL: Sendable, Hashable, CustomStringConvertible {
   ///   - reconnectWindow: How long a watch keeps reconnecting to a store that does not answer.
   ///   - credentials: Who to say the client is; by default the URL's user and password, when
   ///     it gives both.
+  ///   - tls: Client TLS to etcd: the endpoint becomes `https://` and uses these certificates.
   public func open(
     requestTimeout: Duration = .seconds(2),
     reconnectWindow: Duration = .seconds(60),
-    credentials: ConfigStoreCredentials? = nil
+    credentials: ConfigStoreCredentials? = nil,
+    tls: EtcdTLS? = nil
   ) -> EtcdConfigStore {
     EtcdConfigStore(
-      endpoint: endpoint,
+      endpoint: tls == nil ? endpoint : "https://\(address)",
       requestTimeout: requestTimeout,
       reconnectWindow: reconnectWindow,
-      credentials: credentials ?? urlCredentials
+      credentials: credentials ?? urlCredentials,
+      tls: tls
     )
   }
 

@@ -50,11 +50,14 @@ public final class EtcdConfigStore: ConfigStore {
   ///     before it ends with ``ConfigStoreError/Code/unavailable``.
   ///   - credentials: A user and password to log in to etcd with, or a token to send; none by
   ///     default.
+  ///   - tls: The CA and client certificate for an `https://` endpoint; the system's trust
+  ///     store and no client certificate when `nil`.
   public init(
     endpoint: String,
     requestTimeout: Duration = .seconds(2),
     reconnectWindow: Duration = .seconds(60),
-    credentials: ConfigStoreCredentials? = nil
+    credentials: ConfigStoreCredentials? = nil,
+    tls: EtcdTLS? = nil
   ) {
     self.endpoint = endpoint
     self.credentials = credentials
@@ -68,6 +71,7 @@ public final class EtcdConfigStore: ConfigStore {
     // a ninth watch would leave puts queued behind it.
     configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
     configuration.timeout.connect = TimeAmount(requestTimeout)
+    if let tls { configuration.tlsConfiguration = tls.configuration }
     self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
   }
 

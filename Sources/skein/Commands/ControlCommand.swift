@@ -68,7 +68,35 @@ struct ControlCommand: AsyncParsableCommand {
     )
     var etcdPassword: String?
 
-    func validate() throws { _ = try credentials() }
+    @Option(
+      help: """
+        Talk to etcd over TLS, trusting this CA (PEM) for its certificate (etcd's \
+        --trusted-ca-file side); --etcd-cert and --etcd-key alone use the system's CAs.
+        """
+    )
+    var etcdCa: String?
+
+    @Option(help: "The client certificate (PEM) for an etcd run with --client-cert-auth.")
+    var etcdCert: String?
+
+    @Option(help: "The client certificate's key (PEM).")
+    var etcdKey: String?
+
+    func validate() throws {
+      _ = try credentials()
+      _ = try tls()
+    }
+
+    /// Client TLS to etcd, when any of its flags is given.
+    func tls() throws -> EtcdTLS? {
+      guard etcdCa != nil || etcdCert != nil || etcdKey != nil else { return nil }
+      guard try url().kind == .etcd else {
+        throw ValidationError("--etcd-ca, --etcd-cert and --etcd-key are for etcd:// stores")
+      }
+      do {
+        return try EtcdTLS(caFile: etcdCa, certificateFile: etcdCert, keyFile: etcdKey)
+      } catch { throw ValidationError(error.message) }
+    }
 
     /// The parsed `--registry`.
     func url() throws -> ConfigStoreURL { try Self.url(registry) }
@@ -127,7 +155,7 @@ struct ControlCommand: AsyncParsableCommand {
 
     /// A client for the store, logged in as the options say; shut it down when done.
     func open() throws -> EtcdConfigStore {
-      try url().open(credentials: credentials())
+      try url().open(credentials: credentials(), tls: tls())
     }
 
     /// Runs `body` with a store, closing it afterwards.
