@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import SkeinGovernance
+import SkeinHTTP
 import SkeinMesh
 import SkeinRPC
 import UnixSignals
@@ -49,7 +50,7 @@ struct NodeCommand: AsyncParsableCommand {
   @Option(help: "The admin endpoint's port (0 picks a free one).")
   var adminPort = 0
 
-  @Option(help: "The address to listen on and register.")
+  @Option(help: "The address to listen on and register (loopback only for now).")
   var host = "127.0.0.1"
 
   @OptionGroup var store: ControlCommand.StoreOptions
@@ -58,6 +59,16 @@ struct NodeCommand: AsyncParsableCommand {
     guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535.") }
     guard (0...65535).contains(adminPort) else {
       throw ValidationError("--admin-port must be 0-65535.")
+    }
+    // The node's admin endpoint listens where it serves; beyond loopback that needs a token
+    // the node cannot hand its admin endpoint yet, so it is refused here, in words a person
+    // can act on, rather than as the endpoint's bind error.
+    guard ListenPolicy.isLoopback(host) else {
+      throw ValidationError(
+        "--host \(host): skein node serves on loopback only for now; its admin endpoint would "
+          + "show the node's routes and load to anyone who reaches \(host), and listening beyond "
+          + "loopback needs a token that skein node cannot pass to it yet"
+      )
     }
   }
 
