@@ -42,7 +42,7 @@ public struct ConfigStoreURL: Sendable, Hashable, CustomStringConvertible {
   /// - Throws: ``ConfigStoreError/Code/invalidArgument`` saying what is accepted.
   public init(parsing text: String) throws(ConfigStoreError) {
     let accepted =
-      "a config store URL is etcd://HOST:PORT, etcd://USER@HOST:PORT or memory://HOST:PORT"
+      "a config store URL is etcd://HOST:PORT or memory://HOST:PORT (etcd://USER@HOST:PORT to log in)"
     guard let separator = text.firstRange(of: "://"),
       let kind = Kind(rawValue: String(text[..<separator.lowerBound]))
     else {
