@@ -42,6 +42,10 @@ private func enableAuthentication(on server: EtcdServer) async throws {
   try await post("/v3/auth/enable", [:])
 }
 
+/// etcd's cheapest password hashing (bcrypt cost 4, not 10): every user added and every login
+/// hashes, and at cost 10 these tests would take whole cores from the suites beside them.
+private let cheapPasswords = ["--bcrypt-cost", "4"]
+
 /// A client of `server` logged in as `user` with its password.
 private func login(_ server: EtcdServer, as user: String) -> EtcdConfigStore {
   EtcdConfigStore(
@@ -77,7 +81,7 @@ private func firstChange(
 struct EtcdAuthTests {
   @Test("a read-write user puts, gets and watches; a wrong password or none is a clear error")
   func readWriteUser() async throws {
-    let server = try await EtcdServer.start()
+    let server = try await EtcdServer.start(extraArguments: cheapPasswords)
     try await enableAuthentication(on: server)
     let writer = login(server, as: "writer")
     let stream = writer.watch(prefix: "/skein/governance/", after: nil)
@@ -117,7 +121,7 @@ struct EtcdAuthTests {
 
   @Test("a read-only user lists, gets and watches what the dashboard needs, and may not write")
   func readOnlyUser() async throws {
-    let server = try await EtcdServer.start()
+    let server = try await EtcdServer.start(extraArguments: cheapPasswords)
     try await enableAuthentication(on: server)
     let writer = login(server, as: "writer")
     let viewer = try ConfigStoreURL(
@@ -159,7 +163,9 @@ struct EtcdAuthTests {
   @Test("an expired token is renewed by logging in again, for calls and watches alike")
   func expiredTokenIsRenewed() async throws {
     // Simple tokens expire after --auth-token-ttl seconds unused.
-    let server = try await EtcdServer.start(extraArguments: ["--auth-token-ttl", "1"])
+    let server = try await EtcdServer.start(
+      extraArguments: cheapPasswords + ["--auth-token-ttl", "1"]
+    )
     try await enableAuthentication(on: server)
     let writer = login(server, as: "writer")
     try await writer.put("/skein/k", "1")
@@ -179,7 +185,7 @@ struct EtcdAuthTests {
     "skein ctl logs in with the URL's user and $SKEIN_ETCD_PASSWORD; a viewer reads, not writes"
   )
   func controlCommandLogsIn() async throws {
-    let server = try await EtcdServer.start()
+    let server = try await EtcdServer.start(extraArguments: cheapPasswords)
     try await enableAuthentication(on: server)
     let skein = try skeinExecutable()
     func ctl(_ user: String, _ arguments: [String]) async throws -> ProcessResult {
