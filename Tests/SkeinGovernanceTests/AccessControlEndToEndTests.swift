@@ -53,6 +53,12 @@ private struct GuardedMesh {
     self.servers = servers
     self.services = services
     self.acls = acls
+    // What these tests check is who is let in, not how fast: a generous timeout keeps a
+    // stall of the shared machine (the whole suite starting at once) from reading as a verdict.
+    try await store.put(
+      GovernanceSwitch.config.key(for: try RoutePattern(path: "/*/*/example/*/*")),
+      #"{"timeout_ms":10000}"#
+    )
     let (rules, state) = (self.rules, self.state)
     running =
       servers.map { server in Task { try await server.run() } } + [
@@ -70,7 +76,9 @@ private struct GuardedMesh {
       middleware: [MetricsMiddleware(side: .client, factory: metrics, tasks: TaskGauge())]
     )
     Task { await client.run() }
+    let route = try FiveTuple(path: "/\(caller)/c1/example/c1/Echo")
     #expect(try await eventually { client.clusters.count == 1 })
+    #expect(try await eventually { state.policy(for: route).timeout == .seconds(10) })
     return client
   }
 
@@ -126,6 +134,7 @@ struct AccessControlEndToEndTests {
         caller: ServiceIdentity(name: try ServiceName("intruder"), cluster: try Cluster("c1")),
         target: ServiceIdentity(name: try ServiceName("example")),
         instances: [mesh.servers[0].localAddress],
+        timeout: .seconds(10),
         retries: 3
       )
     )
@@ -151,7 +160,7 @@ struct AccessControlEndToEndTests {
     // Retries are on for the route, and do work for errors that are safe to retry.
     try await mesh.store.put(
       GovernanceSwitch.config.key(for: try RoutePattern(path: "/*/*/example/*/*")),
-      #"{"retries":2}"#
+      #"{"retries":2,"timeout_ms":10000}"#
     )
     let route = try FiveTuple(path: "/intruder/c1/example/c1/Echo")
     #expect(try await eventually { mesh.state.policy(for: route).retries == 2 })
