@@ -25,8 +25,10 @@ public final class EtcdConfigStore: ConfigStore {
   public let endpoint: String
   /// Who the store says it is, if anyone.
   public let credentials: ConfigStoreCredentials?
-  /// The token etcd gave for ``credentials``' user, until it is found stale.
-  private let session = Mutex<String?>(nil)
+  /// The login for ``credentials``' user: its token once etcd answered, until it is found
+  /// stale. One login is shared by every call that needs it meanwhile (a node starts several
+  /// watches and its registration at once; each login costs etcd a bcrypt hash).
+  private let session = Mutex<Task<String, any Error>?>(nil)
 
   private let base: String
   private let requestTimeout: Duration
@@ -368,10 +370,21 @@ public final class EtcdConfigStore: ConfigStore {
     case nil: return nil
     case .token(let token): return token
     case .user(let name, let password):
-      if let token = session.withLock({ $0 }) { return token }
-      let token = try await logIn(name: name, password: password)
-      session.withLock { $0 = token }
-      return token
+      let login = session.withLock { session in
+        if let session { return session }
+        // Unstructured, since it outlives whichever call started it; every caller awaits it,
+        // and it ends with its one request.
+        let login = Task { try await self.logIn(name: name, password: password) }
+        session = login
+        return login
+      }
+      do {
+        return try await login.value
+      } catch {
+        // A failed login is not kept: the next call tries again.
+        session.withLock { if $0 == login { $0 = nil } }
+        throw error
+      }
     }
   }
 
