@@ -32,6 +32,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    // TLS to etcd; async-http-client brings it in already.
+    .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
@@ -73,8 +75,10 @@ let package = Package(
         "SkeinHTTP",
         "SkeinRPC",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "Logging", package: "swift-log"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
       ],
       swiftSettings: strictSettings
     ),
@@ -128,6 +132,7 @@ let package = Package(
         "SkeinRPC",
         "SkeinThrift",
         "SkeinGovernance",
+        "SkeinHTTP",
         "SkeinMetrics",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -143,6 +148,7 @@ let package = Package(
       dependencies: [
         "CNCurses",
         "SkeinGovernance",
+        "SkeinHTTP",
         "SkeinMesh",
         "SkeinMetrics",
         "SkeinRPC",
@@ -155,6 +161,7 @@ let package = Package(
         "SkeinGenCommand",
         "SkeinGovernance",
         "SkeinDashboard",
+        "SkeinHTTP",
         "SkeinMesh",
         "SkeinMetrics",
         "SkeinRPC",

@@ -1,5 +1,6 @@
 import Foundation
 public import SkeinGovernance
+public import SkeinHTTP
 import SkeinMesh
 import SkeinMetrics
 import SkeinRPC
@@ -20,12 +21,20 @@ public final class Dashboard: Sendable {
     public var themeName: String
     /// Draw ASCII only.
     public var ascii: Bool
+    /// The token the nodes' admin endpoints ask for, when they listen beyond loopback.
+    public var adminToken: AccessToken?
 
     /// Options.
-    public init(setup: DashboardState.Setup, themeName: String = "default", ascii: Bool = false) {
+    public init(
+      setup: DashboardState.Setup,
+      themeName: String = "default",
+      ascii: Bool = false,
+      adminToken: AccessToken? = nil
+    ) {
       self.setup = setup
       self.themeName = themeName
       self.ascii = ascii
+      self.adminToken = adminToken
     }
   }
 
@@ -82,7 +91,7 @@ public final class Dashboard: Sendable {
     let admins = registry.watchAll().map { instances in
       instances.compactMap(\.adminAddress)
     }
-    await MeshStatsClient().watch(admins, every: interval) { stats in
+    await MeshStatsClient(token: options.adminToken).watch(admins, every: interval) { stats in
       self.inbox.withLock { $0.append(.stats(stats)) }
     }
   }

@@ -3,6 +3,7 @@ import Foundation
 public import NIOCore
 import NIOHTTP1
 public import SkeinGovernance
+public import SkeinHTTP
 public import SkeinRPC
 import SkeinThrift
 import Synchronization
@@ -15,11 +16,27 @@ public struct MeshStatsClient: Sendable {
   public let http: HTTPClient
   /// How long one node may take to answer before it counts as down (default 2 s).
   public let timeout: Duration
+  /// The token the nodes' admin endpoints ask for, when they listen beyond loopback.
+  public let token: AccessToken?
 
   /// Creates a client.
-  public init(http: HTTPClient = .shared, timeout: Duration = .seconds(2)) {
+  public init(
+    http: HTTPClient = .shared,
+    timeout: Duration = .seconds(2),
+    token: AccessToken? = nil
+  ) {
     self.http = http
     self.timeout = timeout
+    self.token = token
+  }
+
+  /// A GET of `path` on `node`, with the token when there is one.
+  private func request(_ node: InstanceAddress, _ path: String) -> HTTPClientRequest {
+    var request = HTTPClientRequest(url: "http://\(node)\(path)")
+    if let token {
+      request.headers.add(name: "Authorization", value: "Bearer \(token.headerValue)")
+    }
+    return request
   }
 
   /// Asks every node for its last snapshot at once; a node that does not answer is listed as
@@ -66,7 +83,7 @@ public struct MeshStatsClient: Sendable {
   /// - Throws: The connection error, a status other than 200, or a body that is not a snapshot.
   public func snapshot(of node: InstanceAddress) async throws -> NodeSnapshot {
     let response = try await http.execute(
-      HTTPClientRequest(url: "http://\(node)/snapshot"),
+      request(node, "/snapshot"),
       timeout: .nanoseconds(timeout.nanoseconds)
     )
     let body = try await response.body.collect(upTo: Self.maxSnapshotBytes)
@@ -141,7 +158,7 @@ public struct MeshStatsClient: Sendable {
     while !Task.isCancelled {
       do {
         let response = try await http.execute(
-          HTTPClientRequest(url: "http://\(node)/stream?format=thrift"),
+          request(node, "/stream?format=thrift"),
           deadline: .distantFuture
         )
         guard response.status == .ok else {

@@ -7,7 +7,10 @@ import Testing
 private func skein(_ arguments: [String], environment: [String: String] = [:]) async throws
   -> ProcessResult
 {
-  let variables = ["-u", "SKEIN_TOKEN", "-u", "SKEIN_REGISTRY", "-u", "SKEIN_ETCD_PASSWORD"]
+  let variables = [
+    "-u", "SKEIN_TOKEN", "-u", "SKEIN_REGISTRY", "-u", "SKEIN_ETCD_PASSWORD", "-u",
+    "SKEIN_ADMIN_TOKEN",
+  ]
   let assignments = environment.map { "\($0.key)=\($0.value)" }.sorted()
   return try await ProcessResult.run(
     "/usr/bin/env",
@@ -71,6 +74,45 @@ struct WhoMayCommandTests {
 
     let etcdFlag = try await skein(degrade + ["--etcd-user", "ops"])
     #expect(etcdFlag.status != 0 && etcdFlag.errorOutput.contains("memory:// takes --token"))
+  }
+
+  @Test("skein node beyond loopback needs an admin token; skein stats reads it only with it")
+  func nodeBeyondLoopbackNeedsAnAdminToken() async throws {
+    let store = try RunningProcess(try skeinExecutable(), ["store", "serve", "--port", "0"])
+    defer { store.signal() }
+    let line = try await store.waitForLine(containing: "memory://")
+    let registry = try #require(
+      line.split(separator: " ").first { $0.hasPrefix("memory://") }.map(String.init)
+    )
+    let node = [
+      "node", "--service", "storage", "--cluster", "c1", "--instance", "0", "--host", "0.0.0.0",
+      "--registry", registry, "--cpu-scale", "0", "--log", "/dev/null",
+    ]
+    let refused = try await skein(node)
+    #expect(refused.status != 0)
+    #expect(
+      refused.errorOutput.contains("beyond loopback")
+        && refused.errorOutput.contains("SKEIN_ADMIN_TOKEN"),
+      "\(refused.errorOutput)"
+    )
+
+    let serving = try RunningProcess(
+      "/usr/bin/env",
+      ["SKEIN_ADMIN_TOKEN=\(Self.token)", try skeinExecutable()] + node
+    )
+    defer { serving.signal() }
+    _ = try await serving.waitForLine(containing: "skein node:")
+    let stats = ["stats", "--registry", registry, "--json"]
+    let read = try await eventually("skein stats with the token sees the node up") {
+      let run = try await skein(stats, environment: ["SKEIN_ADMIN_TOKEN": Self.token])
+      return run.status == 0 && run.output.contains(#""up":true"#)
+    }
+    #expect(read)
+    let withoutToken = try await skein(stats)
+    #expect(
+      withoutToken.output.contains(#""up":false"#) && !withoutToken.output.contains(#""up":true"#),
+      "without the token the node's figures stay closed: \(withoutToken.output)"
+    )
   }
 
   @Test("an etcd user without a password is a clear error before anything is sent")

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 public import SkeinGovernance
+public import SkeinHTTP
 public import SkeinMetrics
 import SkeinRPC
 import SkeinThrift
@@ -24,6 +25,9 @@ public struct MeshEnvironment: Sendable {
   public var logLevel: Logger.Level
   /// The address nodes listen on.
   public var host: String
+  /// The token nodes' admin endpoints ask for; with one, nodes may listen beyond loopback
+  /// (their admin endpoints show their routes and load), without one only on loopback.
+  public var adminToken: AccessToken?
   /// How long a node's registration outlives it: a killed node's callers see it this long.
   public var registrationTTL: Duration
   /// The multiple of each method's simulated CPU that handlers burn: 0 spares a small or
@@ -39,6 +43,7 @@ public struct MeshEnvironment: Sendable {
     log: LogFile? = nil,
     logLevel: Logger.Level = .info,
     host: String = "127.0.0.1",
+    adminToken: AccessToken? = nil,
     registrationTTL: Duration = MeshEnvironment.defaultRegistrationTTL,
     cpuScale: Double = 1
   ) {
@@ -52,6 +57,7 @@ public struct MeshEnvironment: Sendable {
     self.log = log
     self.logLevel = logLevel
     self.host = host
+    self.adminToken = adminToken
     self.registrationTTL = registrationTTL
     self.cpuScale = max(0, cpuScale)
   }
@@ -249,7 +255,12 @@ public final class MeshNode: Sendable {
     return try await Self.bindPreferring(ports.admin) { port in
       try await AdminServer.bind(
         snapshotter: snapshotter,
-        configuration: .init(host: environment.host, port: port)
+        configuration: .init(
+          host: environment.host,
+          port: port,
+          allowNonLoopback: environment.adminToken != nil,
+          token: environment.adminToken
+        )
       )
     }
   }

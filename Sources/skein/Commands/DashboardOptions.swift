@@ -1,5 +1,6 @@
 import ArgumentParser
 import SkeinDashboard
+import SkeinHTTP
 
 /// The dashboard's options, as `skein demo` and `skein top` take them.
 struct DashboardOptions: ParsableArguments {
@@ -25,7 +26,12 @@ struct DashboardOptions: ParsableArguments {
   }
 
   /// The dashboard on `storeURL`'s mesh called `meshName`; `demo` enables the fault keys.
-  func options(meshName: String, storeURL: String, demo: Bool) -> Dashboard.Options {
+  func options(
+    meshName: String,
+    storeURL: String,
+    demo: Bool,
+    adminToken: AccessToken? = nil
+  ) -> Dashboard.Options {
     Dashboard.Options(
       setup: .init(
         meshName: meshName,
@@ -35,7 +41,8 @@ struct DashboardOptions: ParsableArguments {
         demo: demo
       ),
       themeName: theme,
-      ascii: ascii
+      ascii: ascii,
+      adminToken: adminToken
     )
   }
 }

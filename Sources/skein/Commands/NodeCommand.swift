@@ -50,8 +50,12 @@ struct NodeCommand: AsyncParsableCommand {
   @Option(help: "The admin endpoint's port (0 picks a free one).")
   var adminPort = 0
 
-  @Option(help: "The address to listen on and register (loopback only for now).")
+  @Option(
+    help: "The address to listen on and register; beyond loopback it needs an admin token."
+  )
   var host = "127.0.0.1"
+
+  @OptionGroup var adminToken: AdminTokenOptions
 
   @OptionGroup var store: ControlCommand.StoreOptions
 
@@ -60,14 +64,14 @@ struct NodeCommand: AsyncParsableCommand {
     guard (0...65535).contains(adminPort) else {
       throw ValidationError("--admin-port must be 0-65535.")
     }
-    // The node's admin endpoint listens where it serves; beyond loopback that needs a token
-    // the node cannot hand its admin endpoint yet, so it is refused here, in words a person
-    // can act on, rather than as the endpoint's bind error.
-    guard ListenPolicy.isLoopback(host) else {
+    // The node's admin endpoint listens where it serves: refused here, in words a person can
+    // act on, rather than as the endpoint's bind error.
+    let token = try adminToken.token()
+    guard ListenPolicy.isLoopback(host) || token != nil else {
       throw ValidationError(
-        "--host \(host): skein node serves on loopback only for now; its admin endpoint would "
-          + "show the node's routes and load to anyone who reaches \(host), and listening beyond "
-          + "loopback needs a token that skein node cannot pass to it yet"
+        "--host \(host) is beyond loopback: the node's admin endpoint would show its routes and "
+          + "load to anyone who reaches \(host); give it a token in SKEIN_ADMIN_TOKEN (or "
+          + "--admin-token), which skein stats and skein top then send"
       )
     }
   }
@@ -92,6 +96,7 @@ struct NodeCommand: AsyncParsableCommand {
       log: log,
       logLevel: meshOptions.level,
       host: host,
+      adminToken: try adminToken.token(),
       cpuScale: meshOptions.cpuScale
     )
     let node = try MeshNode(

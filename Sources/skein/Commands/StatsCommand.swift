@@ -43,6 +43,7 @@ struct StatsCommand: AsyncParsableCommand {
   var nodes: [InstanceAddress] = []
 
   @OptionGroup var store: ControlCommand.StoreOptions
+  @OptionGroup var adminToken: AdminTokenOptions
 
   @Flag(help: "Print JSON (one object; with --watch one per line) instead of the table.")
   var json = false
@@ -70,7 +71,9 @@ struct StatsCommand: AsyncParsableCommand {
         // Registered instances that do not answer are listed down under their names.
         let instances = try await registry.allInstances()
         guard instances.contains(where: { $0.adminAddress != nil }) else { throw Self.noNodes }
-        try print(await MeshStatsClient().collect(registered: instances))
+        try print(
+          await MeshStatsClient(token: try adminToken.token()).collect(registered: instances)
+        )
         return
       }
       // Registered instances that serve an admin endpoint, as the registry lists them.
@@ -85,7 +88,7 @@ struct StatsCommand: AsyncParsableCommand {
   /// --watch every interval as the list changes.
   private func show<Lists: AsyncSequence & Sendable>(_ lists: Lists) async throws
   where Lists.Element == [InstanceAddress] {
-    let client = MeshStatsClient()
+    let client = MeshStatsClient(token: try adminToken.token())
     guard watch else {
       var iterator = lists.makeAsyncIterator()
       guard let nodes = try await iterator.next(), !nodes.isEmpty else { throw Self.noNodes }

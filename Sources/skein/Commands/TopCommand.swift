@@ -29,6 +29,7 @@ struct TopCommand: AsyncParsableCommand {
   )
 
   @OptionGroup var store: ControlCommand.StoreOptions
+  @OptionGroup var adminToken: AdminTokenOptions
 
   @Option(help: "The name the header gives the mesh.")
   var name = "mesh"
@@ -56,7 +57,8 @@ struct TopCommand: AsyncParsableCommand {
         options: dashboardOptions.options(
           meshName: name,
           storeURL: store.shownRegistry,
-          demo: faults
+          demo: faults,
+          adminToken: try adminToken.token()
         ),
         catalog: ThemeCatalog.load()
       )
