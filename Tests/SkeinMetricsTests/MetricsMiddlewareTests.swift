@@ -42,7 +42,10 @@ struct MetricsMiddlewareTests {
       configuration: .init(
         caller: ServiceIdentity(name: try ServiceName("gateway"), cluster: try Cluster("c2")),
         target: ServiceIdentity(name: example, cluster: try Cluster("c1")),
-        instances: [server.localAddress]
+        instances: [server.localAddress],
+        // The counts are the test, not the time: a loaded machine's stall must not turn
+        // calls into timeouts.
+        timeout: .seconds(10)
       ),
       middleware: [MetricsMiddleware(side: .client, factory: aggregator, tasks: gauge)]
     )
@@ -131,7 +134,7 @@ struct MetricsMiddlewareTests {
     #expect(snapshot.schema == NodeSnapshot.currentSchema)
     #expect(snapshot.node.tasks == 0 && snapshot.node.tasksPeak >= 2)
     #expect(snapshot.node.rssBytes > 1_000_000)
-    #expect(snapshot.routes.map(\.side) == [.client, .server])
+    try #require(snapshot.routes.map(\.side) == [.client, .server])
     for stats in snapshot.routes {
       #expect(stats.route == (try FiveTuple(path: "/gateway/c2/example/c1/Visit")))
       #expect(stats.requests == 40 && stats.successes == 36 && stats.errors == ["remote": 4])
