@@ -42,15 +42,16 @@ final class ConnectionPool: Sendable {
 
   /// Runs `body` with a connection, counting the call against the pool's bound.
   func withConnection<T>(_ body: (ClientConnection) async throws -> T) async throws -> T {
-    do {
-      return try await withAcquired(body)
-    } catch is RequestNotSent {
-      // The connection closed as it was handed out (its idle timer fired first): the request
-      // never left, so a live connection takes it once more.
+    // A connection that closed as it was handed out (its idle timer fired first) never sent
+    // the request, so another takes it: as many times as the pool has connections (several
+    // may have gone idle together), and once more on a fresh one.
+    var tries = state.withLock { $0.connections.count } + 1
+    while true {
       do {
         return try await withAcquired(body)
       } catch let notSent as RequestNotSent {
-        throw RPCError(.transport, notSent.description)
+        tries -= 1
+        guard tries > 0 else { throw RPCError(.transport, notSent.description) }
       }
     }
   }
