@@ -73,6 +73,29 @@ public struct ThriftProtocolError: Error, Sendable, Hashable, CustomStringConver
   /// `code: message`.
   public var description: String { "\(code): \(message)" }
 
+  /// Whether bytes that raised this error inside one complete message cannot have come from
+  /// an honest peer: a value that runs past the end of its message, a negative or
+  /// over-the-limit size or depth, an undefined type id, a bad version. Errors that well-formed
+  /// bytes of a different IDL raise (``Code/invalidData``, ``Code/missingRequiredField``) do
+  /// not.
+  public var meansCorruptInput: Bool {
+    switch code.wrapped {
+    case .truncated, .negativeSize, .limitExceeded, .unknownType, .badVersion: true
+    case .invalidData, .missingRequiredField: false
+    }
+  }
+
+  /// The error of a message header that could not be read: `error` itself when it is a
+  /// protocol error (it always is, from ``ThriftBinaryReader``).
+  ///
+  /// - Parameter error: What reading the header threw.
+  @inlinable
+  public init(unreadable error: any Error) {
+    self =
+      error as? ThriftProtocolError
+      ?? ThriftProtocolError(code: .invalidData, message: "unreadable message header: \(error)")
+  }
+
   // The constructors below are what the reader throws; they live here so every message is
   // phrased once and reads the same wherever it is raised.
 

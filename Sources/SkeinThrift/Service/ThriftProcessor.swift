@@ -70,14 +70,40 @@ public struct ThriftProcessor<Service: ThriftService>: Sendable {
     framed: Bool,
     interceptor: Interceptor?
   ) async -> ByteBuffer? {
+    await handle(request, framed: framed, interceptor: interceptor).reply
+  }
+
+  /// Handles one request with `interceptor` around the call, and says whether the request's
+  /// bytes were corrupt (see ``ThriftProcessorOutcome/fault``): what a server needs to decide
+  /// whether to go on reading the connection.
+  ///
+  /// - Parameters:
+  ///   - request: The request's bytes.
+  ///   - framed: Whether the reply starts with its frame length.
+  ///   - interceptor: Runs around the call; `nil` calls the handler directly.
+  /// - Returns: The reply, if one is due, and the fault, if any.
+  @inlinable
+  public func handle<Interceptor: ThriftCallInterceptor>(
+    _ request: ByteBuffer,
+    framed: Bool,
+    interceptor: Interceptor?
+  ) async -> ThriftProcessorOutcome {
     var reader = ThriftBinaryReader(buffer: request, limits: limits)
-    guard let header = try? reader.readMessageBegin() else { return nil }
+    let header: ThriftMessageHeader
+    do {
+      header = try reader.readMessageBegin()
+    } catch {
+      // Without a header there is no sequence id to answer with.
+      return ThriftProcessorOutcome(reply: nil, fault: ThriftProtocolError(unreadable: error))
+    }
     let reply = ReplyBuilder(header: header, framed: framed, limits: limits)
     guard header.type == .call || header.type == .oneway else {
-      return reply.exception(
-        ThriftApplicationException(
-          .invalidMessageType,
-          "expected a call or oneway message, got \(header.type)"
+      return ThriftProcessorOutcome(
+        reply: reply.exception(
+          ThriftApplicationException(
+            .invalidMessageType,
+            "expected a call or oneway message, got \(header.type)"
+          )
         )
       )
     }
@@ -86,16 +112,45 @@ public struct ThriftProcessor<Service: ThriftService>: Sendable {
       if let output = try await service.dispatch(method: header.name, to: visitor) {
         return output
       }
-      return reply.exception(
-        ThriftApplicationException(
-          .unknownMethod,
-          "unknown method '\(header.name)' of service '\(service.idlServiceName)'"
+      return ThriftProcessorOutcome(
+        reply: reply.exception(
+          ThriftApplicationException(
+            .unknownMethod,
+            "unknown method '\(header.name)' of service '\(service.idlServiceName)'"
+          )
         )
       )
     } catch {
       // The visitor answers every failure itself; this is only reached if dispatch throws.
-      return reply.exception(ThriftApplicationException(.internalError, "\(error)"))
+      return ThriftProcessorOutcome(
+        reply: reply.exception(ThriftApplicationException(.internalError, "\(error)"))
+      )
     }
+  }
+}
+
+/// What one request came to: the reply to send, and whether the request's bytes were corrupt.
+public struct ThriftProcessorOutcome: Sendable {
+  /// The reply's bytes, or `nil` when none is due (a oneway call, an unreadable header).
+  public var reply: ByteBuffer?
+  /// Why the request's bytes cannot have come from an honest peer, when they cannot: an
+  /// unreadable message header, or arguments that run past their own message, claim a
+  /// negative or over-the-limit size, nest too deeply or name a type the protocol does not
+  /// have (see ``ThriftProtocolError/meansCorruptInput``). A peer that sends such bytes is
+  /// broken or hostile, so a server answers (when it can) and then closes the connection, as
+  /// Apache Thrift's servers do. Arguments that are well-formed but do not fit the method's
+  /// types (a missing required field) are a disagreement about the IDL, not a fault.
+  public var fault: ThriftProtocolError?
+
+  /// Creates an outcome.
+  ///
+  /// - Parameters:
+  ///   - reply: The reply's bytes, if one is due.
+  ///   - fault: Why the request was corrupt, if it was.
+  @inlinable
+  public init(reply: ByteBuffer?, fault: ThriftProtocolError? = nil) {
+    self.reply = reply
+    self.fault = fault
   }
 }
 
@@ -187,8 +242,8 @@ struct ReplyBuilder: Sendable {
 /// reply.
 @usableFromInline
 struct ReplyingVisitor<Interceptor: ThriftCallInterceptor>: ThriftMethodVisitor {
-  /// The reply to send; `nil` when none is due (a oneway call).
-  @usableFromInline typealias Output = ByteBuffer?
+  /// The reply to send (`nil` when none is due: a oneway call), and the fault, if any.
+  @usableFromInline typealias Output = ThriftProcessorOutcome
 
   @usableFromInline let reader: ThriftBinaryReader
   @usableFromInline let reply: ReplyBuilder
@@ -205,17 +260,21 @@ struct ReplyingVisitor<Interceptor: ThriftCallInterceptor>: ThriftMethodVisitor 
   func visit<Method: ThriftMethod>(
     _ method: Method.Type,
     handler: @escaping @Sendable (Method.Args) async throws -> Method.Result
-  ) async -> ByteBuffer? {
+  ) async -> ThriftProcessorOutcome {
     var reader = reader
     let args: Method.Args
     do {
       args = try Method.Args(from: &reader)
     } catch {
-      return reply.exception(
-        ThriftApplicationException(
-          .protocolError,
-          "cannot decode arguments of '\(reply.header.name)': \(error)"
-        )
+      let fault = (error as? ThriftProtocolError).flatMap { $0.meansCorruptInput ? $0 : nil }
+      return ThriftProcessorOutcome(
+        reply: reply.exception(
+          ThriftApplicationException(
+            .protocolError,
+            "cannot decode arguments of '\(reply.header.name)': \(error)"
+          )
+        ),
+        fault: fault
       )
     }
     do {
@@ -230,13 +289,13 @@ struct ReplyingVisitor<Interceptor: ThriftCallInterceptor>: ThriftMethodVisitor 
       } else {
         result = try await handler(args)
       }
-      return reply.reply(method, result)
+      return ThriftProcessorOutcome(reply: reply.reply(method, result))
     } catch {
       let exception =
         error as? ThriftApplicationException
         ?? (error as? any ThriftApplicationExceptionConvertible)?.applicationException
         ?? ThriftApplicationException(.internalError, "\(error)")
-      return reply.exception(exception)
+      return ThriftProcessorOutcome(reply: reply.exception(exception))
     }
   }
 }
