@@ -3,13 +3,16 @@ public import NIOCore
 public import NIOPosix
 public import ServiceLifecycle
 public import SkeinThrift
+import Synchronization
 
 /// A Thrift server over SwiftNIO: framed binary protocol on TCP.
 ///
 /// Requests on one connection are handled concurrently (up to
 /// ``Configuration/maxConcurrentCallsPerConnection``) and each reply carries its request's
 /// sequence id; oneway calls get no reply. An unknown method, undecodable arguments or a
-/// handler's error become an exception reply and the connection stays open. On graceful
+/// handler's error become an exception reply and the connection stays open; bytes no honest
+/// peer sends (a bad frame, corrupt arguments, a frame trickled in past
+/// ``Configuration/frameReadTimeout``) close it, with the reason logged. On graceful
 /// shutdown (swift-service-lifecycle) the server stops accepting, stops reading new requests,
 /// lets the calls in flight finish and reply, then closes.
 ///
@@ -35,6 +38,19 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
     /// connection on its loop, though: set `false` to run handlers on Swift's global
     /// concurrent executor instead.
     public var handlersRunOnEventLoop: Bool
+    /// How long one request frame may take to arrive, from its first byte (or the end of the
+    /// frame before it) to its last (default 30 s). A peer that trickles a frame in, or stops
+    /// halfway, would otherwise hold its connection and buffer for ever (slowloris); past
+    /// this the connection is closed and the reason logged.
+    public var frameReadTimeout: Duration
+    /// How long a connection may stay open with no call running and no request arriving
+    /// before the server closes it (default 5 minutes; `nil` keeps idle connections open).
+    /// Keep it above the clients' own idle timeout, so that a client normally closes first.
+    public var idleTimeout: Duration?
+    /// The most connections served at once (default 4096). One past the limit is accepted
+    /// and closed at once, with a log line, so the connections already open keep working and
+    /// the refused caller sees a closed connection rather than a hang.
+    public var maxConnections: Int
 
     /// Creates a configuration.
     public init(
@@ -43,7 +59,10 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
       identity: ServiceIdentity,
       limits: ThriftLimits = .default,
       maxConcurrentCallsPerConnection: Int = 1024,
-      handlersRunOnEventLoop: Bool = true
+      handlersRunOnEventLoop: Bool = true,
+      frameReadTimeout: Duration = .seconds(30),
+      idleTimeout: Duration? = .seconds(300),
+      maxConnections: Int = 4096
     ) {
       self.host = host
       self.port = port
@@ -51,6 +70,9 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
       self.limits = limits
       self.maxConcurrentCallsPerConnection = maxConcurrentCallsPerConnection
       self.handlersRunOnEventLoop = handlersRunOnEventLoop
+      self.frameReadTimeout = frameReadTimeout
+      self.idleTimeout = idleTimeout
+      self.maxConnections = maxConnections
     }
   }
 
@@ -90,7 +112,7 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
         received: received
       )
       return await ThriftProcessor(service, limits: configuration.limits)
-        .process(frame, framed: true, interceptor: interceptor)
+        .handle(frame, framed: true, interceptor: interceptor)
     }
     return try await bind(
       configuration: configuration,
@@ -111,15 +133,33 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
   ) async throws -> RPCServer {
     let maxFrameSize = configuration.limits.maxFrameSize
     let maxConcurrentCalls = configuration.maxConcurrentCallsPerConnection
+    let open = OpenConnections(limit: configuration.maxConnections)
     let listener = try await ServerBootstrap.skeinListener(group: group)
       .bind(host: configuration.host, port: configuration.port) { channel in
-        channel.eventLoop.makeCompletedFuture { () -> any Channel in
+        guard open.admit() else {
+          // Accepted by the kernel already: closing it at once tells the caller, where
+          // leaving it in the backlog would make it wait for its connect timeout.
+          logger.notice(
+            "refusing connection: maxConnections reached",
+            metadata: [
+              "peer": "\(InstanceAddress(channel.remoteAddress)?.description ?? "?")",
+              "limit": "maxConnections",
+              "maxConnections": "\(configuration.maxConnections)",
+            ]
+          )
+          return channel.close().map { channel }
+        }
+        channel.closeFuture.whenComplete { _ in open.release() }
+        return channel.eventLoop.makeCompletedFuture { () -> any Channel in
           try channel.pipeline.syncOperations.addHandlers(
+            FrameProgressHandler(),
             ByteToMessageHandler(ThriftFrameDecoder(maxFrameSize: maxFrameSize)),
             ServerConnectionHandler(
               eventLoop: channel.eventLoop,
               maxConcurrentCalls: maxConcurrentCalls,
               handlersRunOnEventLoop: configuration.handlersRunOnEventLoop,
+              frameReadTimeout: configuration.frameReadTimeout,
+              idleTimeout: configuration.idleTimeout,
               logger: logger,
               call: call
             )
@@ -175,5 +215,33 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
       // No new requests; the calls in flight answer, then the handler closes the connection.
       connection.pipeline.fireUserInboundEventTriggered(ServerConnectionHandler.StopReading())
     }
+  }
+}
+
+/// The count of a server's open connections, against ``RPCServer/Configuration/maxConnections``.
+final class OpenConnections: Sendable {
+  private let limit: Int
+  private let count = Atomic<Int>(0)
+
+  init(limit: Int) {
+    self.limit = max(1, limit)
+  }
+
+  /// Counts a new connection in, or returns `false` when the server is full.
+  func admit() -> Bool {
+    while true {
+      let current = count.load(ordering: .relaxed)
+      if current >= limit { return false }
+      if count.compareExchange(expected: current, desired: current + 1, ordering: .relaxed)
+        .exchanged
+      {
+        return true
+      }
+    }
+  }
+
+  /// Counts a closed connection out.
+  func release() {
+    count.subtract(1, ordering: .relaxed)
   }
 }

@@ -1,5 +1,6 @@
 public import Logging
 public import NIOCore
+public import SkeinThrift
 
 /// One server connection's request loop, on the connection's event loop.
 ///
@@ -19,6 +20,12 @@ public import NIOCore
 ///
 /// When the input ends (the client half-closed, or graceful shutdown closed it) the calls in
 /// flight finish, their replies are written out, and then the connection closes.
+///
+/// A peer that breaks the protocol loses its connection the same way, with the reason logged
+/// at `notice` (peer, and which limit when a limit was broken): a frame the decoder refused,
+/// a request whose bytes are corrupt (``ThriftProcessorOutcome/fault``; it still gets its
+/// exception reply), a frame that took longer than the frame-read timeout to arrive. A
+/// connection with nothing running and nothing arriving for the idle timeout is closed too.
 @usableFromInline
 final class ServerConnectionHandler: ChannelDuplexHandler {
   @usableFromInline typealias InboundIn = ByteBuffer
@@ -28,7 +35,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
   /// Runs one call: the request frame, when it arrived and the peer in, the framed reply (nil
   /// for oneway) out. Built where the service's type is known, so the call path is specialized.
   @usableFromInline typealias Call =
-    @Sendable (ByteBuffer, ContinuousClock.Instant, InstanceAddress?) async -> ByteBuffer?
+    @Sendable (ByteBuffer, ContinuousClock.Instant, InstanceAddress?) async ->
+    ThriftProcessorOutcome
 
   private let call: Call
   private let maxConcurrentCalls: Int
@@ -44,6 +52,18 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
   private var inputClosed = false
   private var flushScheduled = false
   private var closing = false
+  /// Set once the peer broke the protocol: frames it already sent are dropped unread.
+  private var refused = false
+  private let frameReadTimeout: TimeAmount
+  private let idleTimeout: TimeAmount?
+  /// When the frame being received started (or the one before it ended); nil between frames.
+  private var frameStarted: NIODeadline?
+  /// When bytes last arrived or the last call ended.
+  private var lastActivity = NIODeadline.now()
+  /// Checks both timeouts. One timer per connection, moved only when a frame starts after a
+  /// pause: re-arming a timer per request would cost the call path a heap operation each.
+  private var watchdog: Scheduled<Void>?
+  private var watchdogDue = NIODeadline.distantFuture
 
   /// Creates the handler of a connection on `eventLoop`.
   @usableFromInline
@@ -51,11 +71,15 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     eventLoop: any EventLoop,
     maxConcurrentCalls: Int,
     handlersRunOnEventLoop: Bool,
+    frameReadTimeout: Duration,
+    idleTimeout: Duration?,
     logger: Logger,
     call: @escaping Call
   ) {
     self.call = call
     self.maxConcurrentCalls = max(1, maxConcurrentCalls)
+    self.frameReadTimeout = TimeAmount(frameReadTimeout)
+    self.idleTimeout = idleTimeout.map(TimeAmount.init)
     self.logger = logger
     self.executor = handlersRunOnEventLoop ? EventLoopTaskExecutor(eventLoop) : nil
   }
@@ -64,15 +88,20 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
   func handlerAdded(context: ChannelHandlerContext) {
     self.context = context
     remote = InstanceAddress(context.remoteAddress)
+    lastActivity = .now()
+    scheduleWatchdog(at: lastActivity + min(frameReadTimeout, idleTimeout ?? frameReadTimeout))
   }
 
   @usableFromInline
   func handlerRemoved(context: ChannelHandlerContext) {
+    watchdog?.cancel()
     self.context = nil
   }
 
   @usableFromInline
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    // Frames decoded from bytes that arrived before the peer broke the protocol: not trusted.
+    if refused { return }
     let frame = unwrapInboundIn(data)
     let received = ContinuousClock.now
     if running.count < maxConcurrentCalls {
@@ -93,23 +122,24 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     let remote = self.remote
     let this = NIOLoopBound(self, eventLoop: context.eventLoop)
     running[id] = Task(executorPreference: executor) {
-      let reply = await call(frame, received, remote)
+      let outcome = await call(frame, received, remote)
       // A task that prefers this loop is almost always here already; one that ends elsewhere
       // comes back through the loop's queue.
       if this.eventLoop.inEventLoop {
-        this.value.finished(id, reply: reply)
+        this.value.finished(id, outcome: outcome)
       } else {
-        this.eventLoop.execute { this.value.finished(id, reply: reply) }
+        this.eventLoop.execute { this.value.finished(id, outcome: outcome) }
       }
     }
   }
 
   /// A call ended: writes its reply, starts the next waiting request, and lets reading go on
-  /// if it was held.
-  private func finished(_ id: UInt64, reply: ByteBuffer?) {
+  /// if it was held; or, when the request was corrupt, stops reading and closes once the
+  /// reply and the other calls' replies are out.
+  private func finished(_ id: UInt64, outcome: ThriftProcessorOutcome) {
     running[id] = nil
     guard let context else { return }
-    if let reply {
+    if let reply = outcome.reply {
       context.write(wrapOutboundOut(reply), promise: nil)
       if running.isEmpty, !flushScheduled {
         // No other call of this connection is running, so no reply could join a batch.
@@ -118,13 +148,23 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         scheduleFlush(context)
       }
     }
-    if let next = waiting.popFirst() {
+    if let fault = outcome.fault, !refused {
+      // After its reply is queued: the close waits for the writes before it.
+      refuse(
+        "corrupt request",
+        reason: "\(fault)",
+        limit: fault.limit?.description,
+        context: context
+      )
+    }
+    if !refused, let next = waiting.popFirst() {
       start(next.frame, received: next.received, context: context)
     }
     if readHeld, mayRead(context) {
       readHeld = false
       context.read()
     }
+    if running.isEmpty { lastActivity = .now() }
     closeIfDrained(context)
   }
 
@@ -169,6 +209,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     case ChannelEvent.inputClosed, is StopReading:
       inputClosed = true
       closeIfDrained(context)
+    case let progress as FrameProgressHandler.Progress:
+      frameProgressed(progress, context: context)
+      // Internal to the server's pipeline: no other handler wants it.
+      return
     default:
       break
     }
@@ -196,19 +240,158 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     // The peer is gone: nobody will read the replies.
     waiting.removeAll()
     for task in running.values { task.cancel() }
+    watchdog?.cancel()
     context.fireChannelInactive()
   }
 
   @usableFromInline
   func errorCaught(context: ChannelHandlerContext, error: any Error) {
-    // A frame the decoder refused (too large, bad length, cut short at close) or a socket
-    // error: no further request can be read, but the calls already running still answer.
-    logger.debug(
-      "closing connection",
-      metadata: ["peer": "\(remote?.description ?? "?")", "error": "\(error)"]
-    )
+    if let error = error as? ThriftProtocolError {
+      // A frame the decoder refused (a bad or over-the-limit length, cut short at close).
+      refuse("bad frame", reason: "\(error)", limit: error.limit?.description, context: context)
+    } else {
+      // A socket error (the peer reset the connection): routine, not the peer's fault.
+      logger.debug(
+        "closing connection",
+        metadata: ["peer": "\(remote?.description ?? "?")", "error": "\(error)"]
+      )
+      inputClosed = true
+      closeIfDrained(context)
+    }
+  }
+
+  /// The peer broke the protocol: logs why, reads no more of its input, and closes once the
+  /// calls already running have answered (their replies are still owed).
+  private func refuse(
+    _ what: String,
+    reason: String,
+    limit: String?,
+    context: ChannelHandlerContext
+  ) {
+    var metadata: Logger.Metadata = [
+      "peer": "\(remote?.description ?? "?")", "reason": "\(reason)",
+    ]
+    if let limit { metadata["limit"] = "\(limit)" }
+    logger.notice("closing connection: \(what)", metadata: metadata)
+    refused = true
     inputClosed = true
+    waiting.removeAll()
+    watchdog?.cancel()
     closeIfDrained(context)
+  }
+
+  /// Notes where the byte stream stands: a frame under way starts its frame-read clock (anew
+  /// when the one before it just ended); bytes arriving mean the connection is not idle.
+  private func frameProgressed(
+    _ progress: FrameProgressHandler.Progress,
+    context: ChannelHandlerContext
+  ) {
+    lastActivity = .now()
+    guard progress.pending else {
+      frameStarted = nil
+      return
+    }
+    guard frameStarted == nil || progress.completedFrame else { return }
+    frameStarted = lastActivity
+    let due = lastActivity + frameReadTimeout
+    if due < watchdogDue { scheduleWatchdog(at: due) }
+  }
+
+  private func scheduleWatchdog(at due: NIODeadline) {
+    guard let context else { return }
+    watchdog?.cancel()
+    watchdogDue = due
+    let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+    watchdog = context.eventLoop.scheduleTask(deadline: due) { this.value.watch() }
+  }
+
+  /// Closes the connection if a frame is overdue or it has been idle too long; otherwise looks
+  /// again when the earliest of them could be.
+  private func watch() {
+    watchdogDue = .distantFuture
+    guard let context, !refused, !closing else { return }
+    let now = NIODeadline.now()
+    if let started = frameStarted, now - started >= frameReadTimeout {
+      refuse(
+        "frame read timeout",
+        reason: "a frame was not finished within \(frameReadTimeout.nanoseconds / 1_000_000) ms",
+        limit: "frameReadTimeout",
+        context: context
+      )
+      return
+    }
+    let idle = running.isEmpty && waiting.isEmpty && frameStarted == nil
+    if idle, let idleTimeout, now - lastActivity >= idleTimeout {
+      logger.info(
+        "closing idle connection",
+        metadata: [
+          "peer": "\(remote?.description ?? "?")",
+          "idleTimeout": "\(idleTimeout.nanoseconds / 1_000_000) ms",
+        ]
+      )
+      inputClosed = true
+      closeIfDrained(context)
+      return
+    }
+    var next = (frameStarted ?? now) + frameReadTimeout
+    if idle, let idleTimeout { next = min(next, lastActivity + idleTimeout) }
+    scheduleWatchdog(at: next)
+  }
+}
+
+/// Tells ``ServerConnectionHandler`` where the byte stream stands against frame boundaries,
+/// for its frame-read and idle timers: the frame decoder after it passes on only whole frames.
+///
+/// It reads each frame's 4-byte length as the bytes go by (without copying or holding them)
+/// and, after passing each read on, sends a ``Progress`` event up the pipeline.
+final class FrameProgressHandler: ChannelInboundHandler {
+  typealias InboundIn = ByteBuffer
+  typealias InboundOut = ByteBuffer
+
+  /// Where the stream stands after one read.
+  struct Progress: Sendable {
+    /// Whether part of a frame has arrived and the rest has not.
+    var pending: Bool
+    /// Whether a frame ended in this read.
+    var completedFrame: Bool
+  }
+
+  /// Bytes of the current frame's body still to come; 0 between frames or in a length.
+  private var bodyLeft = 0
+  /// How many bytes of the current frame's length have arrived (0–3).
+  private var lengthBytes = 0
+  private var length: UInt32 = 0
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    let buffer = unwrapInboundIn(data)
+    var completed = false
+    buffer.withUnsafeReadableBytes { bytes in
+      var index = 0
+      while index < bytes.count {
+        if bodyLeft > 0 {
+          let take = min(bodyLeft, bytes.count - index)
+          bodyLeft -= take
+          index += take
+          if bodyLeft == 0 { completed = true }
+          continue
+        }
+        length = length << 8 | UInt32(bytes[index])
+        lengthBytes += 1
+        index += 1
+        if lengthBytes == 4 {
+          // A length the decoder refuses (0, negative, too large) ends the connection there;
+          // taking it as an empty body is enough.
+          bodyLeft = Int(max(0, Int32(bitPattern: length)))
+          lengthBytes = 0
+          length = 0
+          if bodyLeft == 0 { completed = true }
+        }
+      }
+    }
+    context.fireChannelRead(data)
+    context.fireUserInboundEventTriggered(
+      Progress(pending: bodyLeft > 0 || lengthBytes > 0, completedFrame: completed)
+    )
   }
 }
 
