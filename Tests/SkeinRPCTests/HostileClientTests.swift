@@ -145,6 +145,9 @@ struct HostileClientTests {
     let peer = try await RawPeer.connect(server.address)
     try await peer.send(hostile.bytes)
     #expect(await peer.closedByServer(within: .seconds(5)), "the server kept the connection open")
+    let after = residentBytes()
+    #expect(after.now - rss.now < Self.memoryBound, "RSS grew with the claimed size")
+    #expect(after.peak - rss.peak < Self.memoryBound, "RSS peaked with the claimed size")
 
     let entry = try #require(await logs.first(hostile.logged, within: .seconds(2)))
     #expect(entry.level >= .notice)
@@ -158,9 +161,6 @@ struct HostileClientTests {
       #expect(try ThriftApplicationException(from: &reader).kind == .protocolError)
     }
 
-    let after = residentBytes()
-    #expect(after.now - rss.now < Self.memoryBound, "RSS grew with the claimed size")
-    #expect(after.peak - rss.peak < Self.memoryBound, "RSS peaked with the claimed size")
     try await expectServes(server)
     await server.stop()
   }

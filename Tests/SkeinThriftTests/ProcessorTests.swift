@@ -246,6 +246,39 @@ struct ProcessorTests {
     )
   }
 
+  @Test("corrupt requests are faults a server closes on; IDL disagreements are not")
+  func faults() async throws {
+    func fault(_ request: ByteBuffer) async -> ThriftProtocolError? {
+      await processor.handle(request, framed: false, interceptor: Optional<DirectCall>.none).fault
+    }
+    // Bytes no honest peer sends: a value past the message's end, an unknown type id, a
+    // header that cannot be read (no reply at all), a limit broken.
+    let truncated = fieldHeader(.string, 1) + be32(100) + [0x61, 0x62]
+    #expect(await fault(request("echo", sequenceID: 1, body: truncated))?.code == .truncated)
+    #expect(
+      await fault(request("echo", sequenceID: 2, body: [0x11, 0x00, 0x01, 0x00]))?.code
+        == .unknownType
+    )
+    #expect(await fault(ByteBuffer(bytes: [0x80, 0x01]))?.code == .truncated)
+    let overLimit = ThriftProcessor(
+      EchoProcessor(handler),
+      limits: ThriftLimits(maxStringLength: 4)
+    )
+    let args = bytes(of: EchoMethods.EchoArgs(text: "fives").encoded())
+    let outcome = await overLimit.handle(
+      request("echo", sequenceID: 3, body: args),
+      framed: false,
+      interceptor: Optional<DirectCall>.none
+    )
+    #expect(outcome.fault?.limit == .maxStringLength)
+    #expect(outcome.reply != nil, "the caller still gets its PROTOCOL_ERROR")
+    // Well-formed bytes of another IDL, an unknown method, a good call: no fault.
+    #expect(await fault(request("echo", sequenceID: 4, body: [0x00])) == nil)
+    #expect(await fault(request("nope", sequenceID: 5, body: [0x00])) == nil)
+    let good = bytes(of: EchoMethods.EchoArgs(text: "ok").encoded())
+    #expect(await fault(request("echo", sequenceID: 6, body: good)) == nil)
+  }
+
   @Test("a generated-style client round-trips through the processor")
   func clientRoundTrip() async throws {
     let client = EchoClient(LoopbackInvoker(processor: processor))
