@@ -250,6 +250,7 @@ let package = Package(
         "SkeinRPC",
         "SkeinTestSupport",
         "SkeinThrift",
+        .product(name: "Logging", package: "swift-log"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

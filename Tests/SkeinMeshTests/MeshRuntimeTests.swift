@@ -101,14 +101,25 @@ struct MeshRuntimeTests {
       // Round robin keeps sending it half the calls: a least-loaded balancer steers away from
       // a slow instance by itself, and then too few calls may reach it to trip its breaker.
       // At this test's light load each user/c2 node sends it about two calls a second, which
-      // the default threshold (20 calls in 10 s) only just reaches: the route asks for 5.
-      let pattern = try RoutePattern(path: "/user/*/storage/*/Get")
-      try await store.put(
-        GovernanceSwitch.config.key(for: pattern),
-        try SwitchValue.config(
-          RouteConfig(balancer: "round_robin", breaker: BreakerSettings(minimumCalls: 5))
+      // the default threshold (20 calls in 10 s) only just reaches: the route asks for 5, and
+      // for 60% failures, above the half of its calls the one bad instance of two fails. The
+      // routes above tolerate 90%: at the default 50%, the edge's route breakers can open
+      // first and starve the partitioned instance of the calls that trip its breaker.
+      for (path, config) in [
+        ("/*/*/*/*/*", RouteConfig(breaker: BreakerSettings(failureRate: 0.9))),
+        (
+          "/user/*/storage/*/Get",
+          RouteConfig(
+            balancer: "round_robin",
+            breaker: BreakerSettings(minimumCalls: 5, failureRate: 0.6)
+          )
+        ),
+      ] {
+        try await store.put(
+          GovernanceSwitch.config.key(for: try RoutePattern(path: path)),
+          try SwitchValue.config(config)
         )
-      )
+      }
       try await store.put(InstanceFault.key(of: cutOff), InstanceFault(partitioned: true).value)
       var seen: [InstanceStats] = []
       try await poll("the partitioned instance's breaker opens", timeout: .seconds(30)) {
