@@ -28,6 +28,9 @@ final class ConnectionPool: Sendable {
     var isClosed = false
   }
 
+  /// Fresh connections a request that was never sent may try, after the pool's own.
+  static let freshTries = 3
+
   /// The first wait after a failed connect; it doubles up to ``maxBackoff``.
   static let initialBackoff: Duration = .milliseconds(50)
   /// The longest wait between connection attempts.
@@ -44,8 +47,9 @@ final class ConnectionPool: Sendable {
   func withConnection<T>(_ body: (ClientConnection) async throws -> T) async throws -> T {
     // A connection that closed as it was handed out (its idle timer fired first) never sent
     // the request, so another takes it: as many times as the pool has connections (several
-    // may have gone idle together), and once more on a fresh one.
-    var tries = state.withLock { $0.connections.count } + 1
+    // may have gone idle together), then on up to ``freshTries`` fresh ones (a stall of the
+    // machine longer than the idle timeout can close even a new one before its first write).
+    var tries = state.withLock { $0.connections.count } + Self.freshTries
     while true {
       do {
         return try await withAcquired(body)
