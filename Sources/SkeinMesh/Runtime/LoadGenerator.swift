@@ -164,24 +164,24 @@ public final class LoadGenerator: Sendable {
 
   private func call(_ target: Target) async {
     let began = ContinuousClock.now
+    var failure: String?
     do {
       _ = try await target.client.invoke(
         SimulatedMethod.self,
         named: target.call.target.method,
         args: .init()
       )
-      let took = ContinuousClock.now - began
-      counts.withLock { counts in
-        counts.succeeded += 1
-        counts.note(took)
-      }
     } catch {
-      let took = ContinuousClock.now - began
-      let kind = (error as? RPCError)?.code.name ?? "other"
-      counts.withLock { counts in
-        counts.failed[kind, default: 0] += 1
-        counts.note(took)
+      failure = (error as? RPCError)?.code.name ?? "other"
+    }
+    let took = ContinuousClock.now - began
+    counts.withLock { counts in
+      if let failure {
+        counts.failed[failure, default: 0] += 1
+      } else {
+        counts.succeeded += 1
       }
+      counts.note(took)
     }
   }
 }

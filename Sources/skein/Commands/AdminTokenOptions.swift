@@ -20,12 +20,31 @@ struct AdminTokenOptions: ParsableArguments {
   func token(environment: [String: String] = ProcessInfo.processInfo.environment) throws
     -> AccessToken?
   {
-    guard let secret = secret ?? environment["SKEIN_ADMIN_TOKEN"].flatMap({ $0.isEmpty ? nil : $0 })
-    else { return nil }
+    try AccessToken.given(
+      secret,
+      option: "--admin-token",
+      variable: "SKEIN_ADMIN_TOKEN",
+      in: environment
+    )
+  }
+}
+
+extension AccessToken {
+  /// The token a command was given: `flag`, else the environment's `variable` (empty counts
+  /// as unset), or `nil`; one that cannot be a token is the error a person reads, naming both.
+  static func given(
+    _ flag: String?,
+    option: String,
+    variable: String,
+    in environment: [String: String]
+  ) throws -> AccessToken? {
+    guard let secret = flag ?? environment[variable].flatMap({ $0.isEmpty ? nil : $0 }) else {
+      return nil
+    }
     do {
       return try AccessToken(secret)
     } catch {
-      throw ValidationError("--admin-token (or SKEIN_ADMIN_TOKEN): \(error)")
+      throw ValidationError("\(option) (or \(variable)): \(error.message)")
     }
   }
 }

@@ -107,13 +107,6 @@ struct StoreCommand: AsyncParsableCommand {
     _ flag: String?,
     environment: [String: String] = ProcessInfo.processInfo.environment
   ) throws -> AccessToken? {
-    guard let text = flag ?? environment["SKEIN_TOKEN"].flatMap({ $0.isEmpty ? nil : $0 }) else {
-      return nil
-    }
-    do {
-      return try AccessToken(text)
-    } catch {
-      throw ValidationError("--token (or SKEIN_TOKEN): \(error.message)")
-    }
+    try AccessToken.given(flag, option: "--token", variable: "SKEIN_TOKEN", in: environment)
   }
 }
