@@ -1,5 +1,7 @@
+import Foundation
 import SkeinGovernance
 import SkeinRPC
+import SkeinTestSupport
 import Testing
 
 @Suite("Registry")
@@ -55,5 +57,66 @@ struct RegistryTests {
     try await Task.sleep(for: .milliseconds(1500))
     #expect(try await Registry(store: store).instances(of: ServiceName("example")).isEmpty)
     expiry.cancel()
+  }
+}
+
+/// A registered instance whose process dies without a word: only its lease can remove it.
+@Suite("Registry: a killed instance", .timeLimit(.minutes(2)))
+struct KilledInstanceTests {
+  /// A store served by a process of its own, as a mesh spread over processes uses it.
+  enum ServedStore: String, CaseIterable, CustomTestStringConvertible {
+    case memory, etcd
+    var testDescription: String { rawValue }
+
+    /// The stores to run against: etcd only where it is installed (or required).
+    static let all = [memory] + (IntegrationPeer.etcd.shouldRun ? [etcd] : [])
+  }
+
+  @Test(
+    "SIGKILL leaves the instance listed until its lease lapses, then watchers see it go",
+    arguments: ServedStore.all
+  )
+  func killedInstanceLapses(_ kind: ServedStore) async throws {
+    let skein = try skeinExecutable()
+    var etcd: EtcdServer?
+    var storeProcess: RunningProcess?
+    defer { storeProcess?.signal() }
+    let url: String
+    let store: EtcdConfigStore
+    switch kind {
+    case .memory:
+      let serving = try RunningProcess(skein, ["store", "serve", "--port", "0"])
+      storeProcess = serving
+      let line = try await serving.waitForLine(containing: "memory://")
+      url = try #require(line.split(separator: " ").first { $0.hasPrefix("memory://") }).description
+      store = EtcdConfigStore(endpoint: "http://" + url.dropFirst("memory://".count))
+    case .etcd:
+      let server = try await EtcdServer.start()
+      etcd = server
+      url = "etcd://127.0.0.1:\(server.clientPort)"
+      store = EtcdConfigStore(endpoint: server.endpoint)
+    }
+
+    let registry = Registry(store: store)
+    let service = try ServiceName("example")
+    var updates = registry.watch(service).makeAsyncIterator()
+    #expect(try await updates.next() == [])
+    let server = try RunningProcess(
+      skein,
+      ["example", "serve", "--port", "0", "--registry", url]
+    )
+    defer { server.signal(SIGKILL) }
+    _ = try await server.waitForLine(containing: "registered in")
+    #expect(try await updates.next()?.count == 1)
+
+    server.signal(SIGKILL)
+    let killed = ContinuousClock.now
+    // Nothing deregisters a killed process: the list changes only when its 10 s lease lapses.
+    #expect(try await updates.next() == [])
+    let gone = ContinuousClock.now - killed
+    // Kept alive every 3⅓ s, the lease lapses 6⅔–10 s after the last keep-alive.
+    #expect(gone > .seconds(5) && gone < .seconds(14), "listed for \(gone) after the kill")
+    try await store.shutdown()
+    withExtendedLifetime(etcd) {}  // etcd stops when its server is released
   }
 }
