@@ -11,16 +11,18 @@ final class ClientConnection: Sendable {
   let channel: any Channel
   private let dispatcher: NIOLoopBound<ReplyDispatcher>
   private let nextSequenceID = Atomic<Int32>(0)
-  private let callsInFlight = Atomic<Int>(0)
+  private let claims: ConnectionClaims
 
   private init(
     address: InstanceAddress,
     channel: any Channel,
-    dispatcher: NIOLoopBound<ReplyDispatcher>
+    dispatcher: NIOLoopBound<ReplyDispatcher>,
+    claims: ConnectionClaims
   ) {
     self.address = address
     self.channel = channel
     self.dispatcher = dispatcher
+    self.claims = claims
   }
 
   /// Connects to `address`.
@@ -34,6 +36,7 @@ final class ClientConnection: Sendable {
     limits: ThriftLimits
   ) async throws -> ClientConnection {
     let eventLoop = group.next()
+    let claims = ConnectionClaims()
     do {
       let channel = try await ClientBootstrap(group: eventLoop)
         .connectTimeout(.nanoseconds(connectTimeout.nanoseconds))
@@ -47,7 +50,9 @@ final class ClientConnection: Sendable {
             try sync.addHandler(
               ByteToMessageHandler(ThriftFrameDecoder(maxFrameSize: limits.maxFrameSize))
             )
-            try sync.addHandler(ReplyDispatcher(address: address, limits: limits))
+            try sync.addHandler(
+              ReplyDispatcher(address: address, limits: limits, claims: claims)
+            )
           }
         }
         .connect(host: address.host, port: address.port).get()
@@ -57,7 +62,12 @@ final class ClientConnection: Sendable {
           eventLoop: channel.eventLoop
         )
       }.get()
-      return ClientConnection(address: address, channel: channel, dispatcher: dispatcher)
+      return ClientConnection(
+        address: address,
+        channel: channel,
+        dispatcher: dispatcher,
+        claims: claims
+      )
     } catch {
       throw RPCError(.connectFailed, "cannot connect to \(address): \(error)")
     }
@@ -66,8 +76,15 @@ final class ClientConnection: Sendable {
   /// Whether the connection can take calls.
   var isActive: Bool { channel.isActive }
 
-  /// Calls in flight on this connection.
-  var load: Int { callsInFlight.load(ordering: .relaxed) }
+  /// Calls holding this connection.
+  var load: Int { claims.count }
+
+  /// Holds the connection for one call until ``release()``, so it cannot close idle before
+  /// the call's request is written; `false` when it already did.
+  func claim() -> Bool { claims.claim() }
+
+  /// Ends a call's hold on the connection.
+  func release() { claims.release() }
 
   /// A fresh sequence id for a request on this connection.
   func makeSequenceID() -> Int32 {
@@ -89,8 +106,6 @@ final class ClientConnection: Sendable {
     expectsReply: Bool,
     deadline: ContinuousClock.Instant
   ) async throws -> ByteBuffer? {
-    callsInFlight.add(1, ordering: .relaxed)
-    defer { callsInFlight.subtract(1, ordering: .relaxed) }
     let eventLoop = channel.eventLoop
     guard expectsReply else {
       let written = eventLoop.makePromise(of: Void.self)
@@ -154,8 +169,9 @@ final class ClientConnection: Sendable {
   }
 }
 
-/// A request that never left: its connection closed (idle, or the peer went away) before the
-/// write. Nothing reached the server, so the pool may send it again on another connection.
+/// A request that never left: its connection closed (the peer went away, or it closed idle as
+/// the pool chose it) before the write. Nothing reached the server, so the pool may send it
+/// again on another connection.
 struct RequestNotSent: Error, CustomStringConvertible {
   let address: InstanceAddress
   let reason: String
@@ -171,6 +187,47 @@ extension Duration {
     if overflow { return seconds < 0 ? .min : .max }
     return scaled.addingReportingOverflow(attoseconds / 1_000_000_000).overflow
       ? .max : scaled + attoseconds / 1_000_000_000
+  }
+}
+
+/// The calls holding one connection, and whether it closed idle, in one atomic: the idle
+/// closer takes the connection only while no call holds it, and a call can hold it only until
+/// then, so a request is never handed a connection that closes idle before its write.
+package final class ConnectionClaims: Sendable {
+  /// The count once the connection closed idle; no call may hold it after that.
+  private static let closedIdle = -1
+  private let value = Atomic<Int>(0)
+
+  /// A connection no call holds yet.
+  package init() {}
+
+  /// Calls holding the connection.
+  package var count: Int { max(0, value.load(ordering: .relaxed)) }
+
+  /// Adds a call's hold; `false` once the connection closed idle.
+  package func claim() -> Bool {
+    var current = value.load(ordering: .relaxed)
+    while current != Self.closedIdle {
+      let (exchanged, original) = value.compareExchange(
+        expected: current,
+        desired: current + 1,
+        ordering: .acquiringAndReleasing
+      )
+      if exchanged { return true }
+      current = original
+    }
+    return false
+  }
+
+  /// Ends a call's hold.
+  package func release() {
+    value.subtract(1, ordering: .releasing)
+  }
+
+  /// Marks the connection closed idle when no call holds it; `false` when one does.
+  package func closeIfUnclaimed() -> Bool {
+    value.compareExchange(expected: 0, desired: Self.closedIdle, ordering: .acquiringAndReleasing)
+      .exchanged
   }
 }
 
@@ -194,26 +251,22 @@ final class ReplyDispatcher: ChannelDuplexHandler {
   private let limits: ThriftLimits
   private var waiting: [Int32: (reply: EventLoopPromise<ByteBuffer>, timer: Scheduled<Void>?)] = [:]
   private var closedError: RPCError?
-  private var closedIdle = false
+  private let claims: ConnectionClaims
 
-  init(address: InstanceAddress, limits: ThriftLimits) {
+  init(address: InstanceAddress, limits: ThriftLimits, claims: ConnectionClaims) {
     self.address = address
     self.limits = limits
+    self.claims = claims
   }
 
   func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
     let call = unwrapOutboundIn(data)
-    if closedIdle {
-      // Closed for idleness an instant before this call was handed the connection: the
-      // request never left, so the pool sends it on another connection.
-      let notSent = RequestNotSent(address: address, reason: "the connection closed idle")
+    if let closedError {
+      // The peer closed the connection after the pool chose it: the request never left, so
+      // the pool sends it on another connection.
+      let notSent = RequestNotSent(address: address, reason: closedError.message)
       call.reply?.fail(notSent)
       promise?.fail(notSent)
-      return
-    }
-    if let closedError {
-      call.reply?.fail(closedError)
-      promise?.fail(closedError)
       return
     }
     let sequenceID = call.sequenceID
@@ -272,9 +325,8 @@ final class ReplyDispatcher: ChannelDuplexHandler {
   }
 
   func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-    // Idle with nothing awaited: close, and the pool opens a new connection when needed.
-    if event is IdleStateHandler.IdleStateEvent, waiting.isEmpty {
-      closedIdle = true
+    // Idle with no call holding it: close, and the pool opens a new connection when needed.
+    if event is IdleStateHandler.IdleStateEvent, waiting.isEmpty, claims.closeIfUnclaimed() {
       context.close(promise: nil)
       return
     }

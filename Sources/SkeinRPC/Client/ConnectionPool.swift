@@ -45,10 +45,11 @@ final class ConnectionPool: Sendable {
 
   /// Runs `body` with a connection, counting the call against the pool's bound.
   func withConnection<T>(_ body: (ClientConnection) async throws -> T) async throws -> T {
-    // A connection that closed as it was handed out (its idle timer fired first) never sent
-    // the request, so another takes it: as many times as the pool has connections (several
-    // may have gone idle together), then on up to ``freshTries`` fresh ones (a stall of the
-    // machine longer than the idle timeout can close even a new one before its first write).
+    // A connection that closed as it was handed out (idle just before the call could claim
+    // it, or by the peer) never sent the request, so another takes it: as many times as the
+    // pool has connections (several may have gone together), then on up to ``freshTries``
+    // fresh ones (a stall of the machine longer than the idle timeout can let even a new one
+    // close idle before its caller claims it).
     var tries = state.withLock { $0.connections.count } + Self.freshTries
     while true {
       do {
@@ -62,7 +63,10 @@ final class ConnectionPool: Sendable {
 
   private func withAcquired<T>(_ body: (ClientConnection) async throws -> T) async throws -> T {
     let connection = try await acquire()
-    defer { state.withLock { $0.pending -= 1 } }
+    defer {
+      connection.release()
+      state.withLock { $0.pending -= 1 }
+    }
     do {
       return try await body(connection)
     } catch let notSent as RequestNotSent {
@@ -79,6 +83,7 @@ final class ConnectionPool: Sendable {
     case wait(Task<ClientConnection, any Error>)
   }
 
+  /// A connection the caller has claimed (see ``ClientConnection/claim()``), counted as pending.
   private func acquire() async throws -> ClientConnection {
     let choice = try state.withLock { state throws(RPCError) -> Choice in
       if state.isClosed { throw RPCError(.shutdown, "the client was shut down") }
@@ -112,17 +117,26 @@ final class ConnectionPool: Sendable {
       state.pending += 1
       return best.map(Choice.ready) ?? .wait(task)
     }
+    let connection: ClientConnection
     switch choice {
-    case .ready(let connection):
-      return connection
+    case .ready(let ready):
+      connection = ready
     case .wait(let task):
       do {
-        return try await task.value
+        connection = try await task.value
       } catch {
         state.withLock { $0.pending -= 1 }
         throw error
       }
     }
+    guard connection.claim() else {
+      state.withLock { state in
+        state.pending -= 1
+        state.connections.removeAll { $0 === connection }
+      }
+      throw RequestNotSent(address: address, reason: "the connection closed idle")
+    }
+    return connection
   }
 
   /// Opens a connection and records the outcome for everyone.
