@@ -33,7 +33,9 @@ struct DemoCommandTests {
     }
   }
 
-  @Test("skein ctl shifts the running demo's traffic and kills an instance: callers obey")
+  @Test(
+    "skein ctl shifts the running demo's traffic, kills an instance and denies a caller: nodes obey"
+  )
   func steering() async throws {
     try await HeavyTests.run {
       let skein = try skeinExecutable()
@@ -75,6 +77,19 @@ struct DemoCommandTests {
       try await eventually("storage/c2/1 is down in skein stats") {
         try await Self.stats(url).nodes.contains {
           $0.service == "storage" && $0.cluster == "c2" && $0.instance == "1" && !$0.up
+        }
+      }
+      // Only feed may call storage's Get now: the demo's nodes refuse user's calls, counted
+      // as denied on user's side.
+      let ruled = try await ProcessResult.run(
+        skein,
+        ["ctl", "access", "storage/*/Get", "feed", "--registry", url]
+      )
+      #expect(ruled.status == 0, "\(ruled.errorOutput)")
+      try await eventually("user's calls to storage.Get are denied") {
+        try await Self.stats(url).routes.contains {
+          $0.from == "user" && $0.to == "storage" && $0.method == "Get"
+            && ($0.errors["denied"] ?? 0) > 0
         }
       }
     }

@@ -61,6 +61,7 @@ public final class MeshHost: Service, Sendable {
     await withDiscardingTaskGroup { group in
       group.addTask { await self.environment.state.run() }
       group.addTask { await self.environment.faults.run() }
+      group.addTask { await self.environment.access.run() }
       if let edge {
         group.addTask { try? await edge.admin.run() }
         group.addTask { await edge.registration.run() }

@@ -19,6 +19,8 @@ public struct MeshEnvironment: Sendable {
   public var state: GovernanceState
   /// The injected faults in force.
   public var faults: FaultBook
+  /// Who may call which method (`/skein/access/…`), which every node's server obeys.
+  public var access: AccessRules
   /// Where nodes log; `nil` logs nothing.
   public var log: LogFile?
   /// The lowest level logged.
@@ -54,6 +56,7 @@ public struct MeshEnvironment: Sendable {
     self.registry = Registry(store: store)
     self.state = GovernanceState(store: store, onEvent: onEvent)
     self.faults = FaultBook(store: store, onEvent: onEvent)
+    self.access = AccessRules(store: store, onEvent: onEvent)
     self.log = log
     self.logLevel = logLevel
     self.host = host
@@ -234,7 +237,8 @@ public final class MeshNode: Sendable {
           port: port,
           identity: ServiceIdentity(name: instance.service, cluster: instance.cluster)
         ),
-        middleware: [serverMetrics],
+        // Metrics outside access control, so a node counts the calls it refused too.
+        middleware: [serverMetrics, AccessControlMiddleware(policy: environment.access)],
         logger: logger
       )
     }
