@@ -62,6 +62,9 @@ public final class MeshHost: Service, Sendable {
       group.addTask { await self.environment.state.run() }
       group.addTask { await self.environment.faults.run() }
       group.addTask { await self.environment.access.run() }
+      if let interval = environment.memoryTrimInterval {
+        group.addTask { await MemoryTrimmer(interval: interval).run() }
+      }
       if let edge {
         group.addTask { try? await edge.admin.run() }
         group.addTask { await edge.registration.run() }

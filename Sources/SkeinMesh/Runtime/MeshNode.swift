@@ -35,6 +35,9 @@ public struct MeshEnvironment: Sendable {
   /// The multiple of each method's simulated CPU that handlers burn: 0 spares a small or
   /// shared machine, 2 shows a mesh short of cores.
   public var cpuScale: Double
+  /// How often a host hands the memory a burst left free back to the system (see
+  /// ``MemoryTrimmer``); `nil` never does.
+  public var memoryTrimInterval: Duration?
 
   /// The default lease a node registers under.
   public static let defaultRegistrationTTL = Duration.seconds(10)
@@ -47,7 +50,8 @@ public struct MeshEnvironment: Sendable {
     host: String = "127.0.0.1",
     adminToken: AccessToken? = nil,
     registrationTTL: Duration = MeshEnvironment.defaultRegistrationTTL,
-    cpuScale: Double = 1
+    cpuScale: Double = 1,
+    memoryTrimInterval: Duration? = MemoryTrimmer.defaultInterval
   ) {
     let log = log
     let onEvent: @Sendable (GovernanceEvent) -> Void = { event in
@@ -63,6 +67,7 @@ public struct MeshEnvironment: Sendable {
     self.adminToken = adminToken
     self.registrationTTL = registrationTTL
     self.cpuScale = max(0, cpuScale)
+    self.memoryTrimInterval = memoryTrimInterval
   }
 
   /// A logger for `label`: to the log file, or nowhere.
