@@ -72,7 +72,7 @@ struct SoakTests {
 
       // After warm-up (a third of the run, at most a minute), the second half of the readings
       // may not climb above the first half's: their peaks, by a quarter plus 16 MiB for RSS
-      // (the allocator keeps what peaks used), a tenth plus 8 for descriptors; for tasks their
+      // (a reading may fall on a burst's calls in flight, before the 10 s trim), a tenth plus 8 for descriptors; for tasks their
       // floor, by a quarter plus 32: calls in flight jump whenever the machine stalls the mesh
       // for a moment, but leaked tasks would lift the floor.
       let warm = samples.filter { $0.second >= min(60, Self.seconds / 3) }
