@@ -11,7 +11,7 @@ struct FrameCodecTests {
   {
     let channel = EmbeddedChannel()
     try channel.pipeline.syncOperations.addHandler(
-      ByteToMessageHandler(ThriftFrameDecoder(maxFrameSize: maxFrameSize))
+      ThriftFrameHandler(maxFrameSize: maxFrameSize)
     )
     return channel
   }

@@ -47,9 +47,7 @@ final class ClientConnection: Sendable {
             try sync.addHandler(
               IdleStateHandler(allTimeout: .nanoseconds(idleTimeout.nanoseconds))
             )
-            try sync.addHandler(
-              ByteToMessageHandler(ThriftFrameDecoder(maxFrameSize: limits.maxFrameSize))
-            )
+            try sync.addHandler(ThriftFrameHandler(maxFrameSize: limits.maxFrameSize))
             try sync.addHandler(
               ReplyDispatcher(address: address, limits: limits, claims: claims)
             )

@@ -152,8 +152,7 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
         channel.closeFuture.whenComplete { _ in open.release() }
         return channel.eventLoop.makeCompletedFuture { () -> any Channel in
           try channel.pipeline.syncOperations.addHandlers(
-            FrameProgressHandler(),
-            ByteToMessageHandler(ThriftFrameDecoder(maxFrameSize: maxFrameSize)),
+            ThriftFrameHandler(maxFrameSize: maxFrameSize, reportsProgress: true),
             ServerConnectionHandler(
               eventLoop: channel.eventLoop,
               maxConcurrentCalls: maxConcurrentCalls,

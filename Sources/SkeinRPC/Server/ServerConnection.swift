@@ -209,7 +209,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     case ChannelEvent.inputClosed, is StopReading:
       inputClosed = true
       closeIfDrained(context)
-    case let progress as FrameProgressHandler.Progress:
+    case let progress as ThriftFrameHandler.Progress:
       frameProgressed(progress, context: context)
       // Internal to the server's pipeline: no other handler wants it.
       return
@@ -283,7 +283,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
   /// Notes where the byte stream stands: a frame under way starts its frame-read clock (anew
   /// when the one before it just ended); bytes arriving mean the connection is not idle.
   private func frameProgressed(
-    _ progress: FrameProgressHandler.Progress,
+    _ progress: ThriftFrameHandler.Progress,
     context: ChannelHandlerContext
   ) {
     lastActivity = .now()
@@ -336,62 +336,6 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     var next = (frameStarted ?? now) + frameReadTimeout
     if idle, let idleTimeout { next = min(next, lastActivity + idleTimeout) }
     scheduleWatchdog(at: next)
-  }
-}
-
-/// Tells ``ServerConnectionHandler`` where the byte stream stands against frame boundaries,
-/// for its frame-read and idle timers: the frame decoder after it passes on only whole frames.
-///
-/// It reads each frame's 4-byte length as the bytes go by (without copying or holding them)
-/// and, after passing each read on, sends a ``Progress`` event up the pipeline.
-final class FrameProgressHandler: ChannelInboundHandler {
-  typealias InboundIn = ByteBuffer
-  typealias InboundOut = ByteBuffer
-
-  /// Where the stream stands after one read.
-  struct Progress: Sendable {
-    /// Whether part of a frame has arrived and the rest has not.
-    var pending: Bool
-    /// Whether a frame ended in this read.
-    var completedFrame: Bool
-  }
-
-  /// Bytes of the current frame's body still to come; 0 between frames or in a length.
-  private var bodyLeft = 0
-  /// How many bytes of the current frame's length have arrived (0–3).
-  private var lengthBytes = 0
-  private var length: UInt32 = 0
-
-  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-    let buffer = unwrapInboundIn(data)
-    var completed = false
-    buffer.withUnsafeReadableBytes { bytes in
-      var index = 0
-      while index < bytes.count {
-        if bodyLeft > 0 {
-          let take = min(bodyLeft, bytes.count - index)
-          bodyLeft -= take
-          index += take
-          if bodyLeft == 0 { completed = true }
-          continue
-        }
-        length = length << 8 | UInt32(bytes[index])
-        lengthBytes += 1
-        index += 1
-        if lengthBytes == 4 {
-          // A length the decoder refuses (0, negative, too large) ends the connection there;
-          // taking it as an empty body is enough.
-          bodyLeft = Int(max(0, Int32(bitPattern: length)))
-          lengthBytes = 0
-          length = 0
-          if bodyLeft == 0 { completed = true }
-        }
-      }
-    }
-    context.fireChannelRead(data)
-    context.fireUserInboundEventTriggered(
-      Progress(pending: bodyLeft > 0 || lengthBytes > 0, completedFrame: completed)
-    )
   }
 }
 
