@@ -51,7 +51,11 @@ public struct ThriftBinaryWriter: ~Copyable {
 
   /// The bytes written, copied into a new buffer.
   public var buffer: ByteBuffer {
-    ByteBuffer(bytes: UnsafeRawBufferPointer(start: base, count: written))
+    // One allocation of exactly the size written (`ByteBuffer(bytes:)` allocated and then
+    // grew it).
+    var buffer = ByteBufferAllocator().buffer(capacity: written)
+    buffer.writeBytes(UnsafeRawBufferPointer(start: base, count: written))
+    return buffer
   }
 
   /// The bytes written, as an array.

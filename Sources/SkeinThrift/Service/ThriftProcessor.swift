@@ -96,7 +96,12 @@ public struct ThriftProcessor<Service: ThriftService>: Sendable {
       // Without a header there is no sequence id to answer with.
       return ThriftProcessorOutcome(reply: nil, fault: ThriftProtocolError(unreadable: error))
     }
-    let reply = ReplyBuilder(header: header, framed: framed, limits: limits)
+    let reply = ReplyBuilder(
+      header: header,
+      framed: framed,
+      limits: limits,
+      capacity: request.readableBytes
+    )
     guard header.type == .call || header.type == .oneway else {
       return ThriftProcessorOutcome(
         reply: reply.exception(
@@ -182,13 +187,22 @@ struct ReplyBuilder: Sendable {
   @usableFromInline let header: ThriftMessageHeader
   @usableFromInline let framed: Bool
   @usableFromInline let limits: ThriftLimits
+  /// The bytes to start the reply's buffer with.
+  @usableFromInline let capacity: Int
 
+  /// Creates a builder; `capacity` guesses the reply's size (the request's is a good guess:
+  /// replies often carry back much of what came in), so a reply is written without growing.
   @inlinable
-  init(header: ThriftMessageHeader, framed: Bool, limits: ThriftLimits) {
+  init(header: ThriftMessageHeader, framed: Bool, limits: ThriftLimits, capacity: Int) {
     self.header = header
     self.framed = framed
     self.limits = limits
+    self.capacity = min(max(capacity + 64, 256), ReplyBuilder.maxInitialCapacity)
   }
+
+  /// The largest buffer a reply starts with, however large its request: beyond it, a reply
+  /// grows as it is written.
+  @usableFromInline static let maxInitialCapacity = 64 << 10
 
   @inlinable
   var isOneway: Bool { header.type == .oneway }
@@ -213,7 +227,7 @@ struct ReplyBuilder: Sendable {
 
   @inlinable
   func build(_ write: (inout ThriftBinaryWriter) -> Void) -> ByteBuffer? {
-    var writer = ThriftBinaryWriter(capacity: 256)
+    var writer = ThriftBinaryWriter(capacity: capacity)
     guard framed else {
       write(&writer)
       return writer.buffer
