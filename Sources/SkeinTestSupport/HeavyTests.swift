@@ -5,6 +5,9 @@ import Foundation
 /// themselves, and one at a time, since on two cores a mesh starting up starves the event loops
 /// and timers of the tests beside it and their one-second deadlines pass. Swift Testing runs
 /// suites in parallel and has no ordering across suites, so the heavy ones wait and take turns.
+///
+/// A suite's time limit counts its wait for a turn too: heavy suites get 10 minutes, as the
+/// heavy tests before them in the queue take three or more together.
 public enum HeavyTests {
   /// How long after the test process starts the heavy tests begin.
   public static let quickTestsHead = Duration.seconds(15)

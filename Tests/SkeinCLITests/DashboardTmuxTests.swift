@@ -119,7 +119,7 @@ func row(_ screen: String, containing text: String) -> [Substring]? {
 @Suite(
   "The dashboard in a real terminal",
   .enabled(if: IntegrationPeer.tmux.shouldRun, Comment(rawValue: IntegrationPeer.tmux.skipReason)),
-  .timeLimit(.minutes(3))
+  .timeLimit(.minutes(10))
 )
 struct DashboardTmuxTests {
   @Test(

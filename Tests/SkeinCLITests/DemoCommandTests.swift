@@ -4,7 +4,7 @@ import SkeinTestSupport
 import Testing
 
 /// `skein demo`, `skein node`, `skein load` and `skein ctl fault` as a user runs them.
-@Suite("skein demo and the mesh commands", .timeLimit(.minutes(3)))
+@Suite("skein demo and the mesh commands", .timeLimit(.minutes(10)))
 struct DemoCommandTests {
   @Test("skein demo --headless runs the default mesh and prints stats with every route")
   func headless() async throws {

@@ -15,7 +15,7 @@ import Testing
 @Suite(
   "Chaos: the demo mesh under faults at steady load",
   .enabled(if: IntegrationPeer.etcd.shouldRun, Comment(rawValue: IntegrationPeer.etcd.skipReason)),
-  .timeLimit(.minutes(5))
+  .timeLimit(.minutes(10))
 )
 struct ChaosTests {
   @Test(

@@ -14,7 +14,7 @@ import Testing
 @Suite(
   "The demo mesh as separate processes on etcd",
   .enabled(if: IntegrationPeer.etcd.shouldRun, Comment(rawValue: IntegrationPeer.etcd.skipReason)),
-  .timeLimit(.minutes(3))
+  .timeLimit(.minutes(10))
 )
 struct MeshOnEtcdTests {
   @Test("skein node per instance and skein load: skein stats sees every route and node")

@@ -8,7 +8,7 @@ import Testing
 
 /// The default mesh run for real in this process: 22 servers on loopback, registered in a
 /// memory store, calling each other through governed clients, driven by the edge load.
-@Suite("The demo mesh at run time", .timeLimit(.minutes(3)))
+@Suite("The demo mesh at run time", .timeLimit(.minutes(10)))
 struct MeshRuntimeTests {
   @Test(
     """
