@@ -5,25 +5,32 @@ public import SkeinThrift
 /// ``CallContext/current``, and fills the response's `BaseResp`.
 @usableFromInline
 struct ServerCallInterceptor: ThriftCallInterceptor {
-  /// The serving service and cluster: the `to` half of every route.
-  @usableFromInline let identity: ServiceIdentity
+  /// What every call of a server shares.
+  @usableFromInline
+  final class Shared: Sendable {
+    /// The serving service and cluster: the `to` half of every route.
+    @usableFromInline let identity: ServiceIdentity
+    /// The chain, outermost first.
+    @usableFromInline let chain: MiddlewareChain
+
+    @inlinable
+    init(identity: ServiceIdentity, chain: MiddlewareChain) {
+      self.identity = identity
+      self.chain = chain
+    }
+  }
+
+  /// The server's identity and chain.
+  @usableFromInline let shared: Shared
   /// The connection's peer.
   @usableFromInline let remote: InstanceAddress?
-  /// The chain, outermost first.
-  @usableFromInline let chain: MiddlewareChain
   /// When the request came off the socket: the caller's budget started then.
   @usableFromInline let received: ContinuousClock.Instant
 
   @inlinable
-  init(
-    identity: ServiceIdentity,
-    remote: InstanceAddress?,
-    chain: MiddlewareChain,
-    received: ContinuousClock.Instant
-  ) {
-    self.identity = identity
+  init(shared: Shared, remote: InstanceAddress?, received: ContinuousClock.Instant) {
+    self.shared = shared
     self.remote = remote
-    self.chain = chain
     self.received = received
   }
 
@@ -35,7 +42,7 @@ struct ServerCallInterceptor: ThriftCallInterceptor {
     handler: @escaping @Sendable (Method.Args) async throws -> Method.Result
   ) async throws -> Method.Result {
     let context = makeContext(header: header, base: args.requestBase)
-    let endpoint = chain.wrap(
+    let endpoint = shared.chain.wrap(
       Endpoint<Method> { context, args in
         try await CallContext.$current.withValue(context) { try await handler(args) }
       }
@@ -63,8 +70,8 @@ struct ServerCallInterceptor: ThriftCallInterceptor {
     let route = FiveTuple(
       unchecked: caller,
       fromCluster: callerCluster,
-      to: identity.name,
-      toCluster: identity.cluster,
+      to: shared.identity.name,
+      toCluster: shared.identity.cluster,
       method: header.name
     )
     let logID = base.map(\.logID).flatMap { $0.isEmpty ? nil : $0 } ?? LogID.generate()
