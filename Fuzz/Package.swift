@@ -27,6 +27,7 @@ let package = Package(
         .product(name: "SkeinThrift", package: "skein"),
         .product(name: "SkeinDemoIDL", package: "skein"),
         .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOEmbedded", package: "swift-nio"),
       ]
     ),
     .executableTarget(

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOEmbedded
 import SkeinDemoIDL
 import SkeinThrift
 
@@ -6,7 +7,9 @@ import SkeinThrift
 // chosen by the input's first byte. Each complete frame is decoded the way a server would
 // (message header, then the arguments as a generated struct) and also skipped as an unknown
 // struct. Whatever the bytes, the only allowed outcomes are a value or a ThriftProtocolError:
-// any other error, a trap, a hang or a large allocation is a finding.
+// any other error, a trap, a hang or a large allocation is a finding. The same reads also go
+// through ThriftFrameHandler (what Skein's servers and clients use), which must cut the same
+// frames and refuse the same stream as the decoder.
 //
 // The limits are tight so that the fuzzer reaches them with small inputs.
 
@@ -85,22 +88,29 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let chunk = Int(bytes[0]) + 1
   let stream = bytes.dropFirst()
   var decoder = ThriftFrameDecoder(maxFrameSize: limits.maxFrameSize)
+  let handler = HandlerUnderTest()
   var buffer = ByteBuffer()
   var start = stream.startIndex
   while start < stream.endIndex {
     let end = min(start + chunk, stream.endIndex)
-    buffer.writeBytes(UnsafeBufferPointer(rebasing: bytes[start..<end]))
+    let read = UnsafeBufferPointer(rebasing: bytes[start..<end])
+    buffer.writeBytes(read)
     start = end
+    var frames: [ByteBuffer] = []
+    var refused = false
     do {
       while let frame = try decoder.decode(buffer: &buffer) {
         precondition(frame.readableBytes <= limits.maxFrameSize, "frame over the limit")
         decodeMessage(frame)
+        frames.append(frame)
       }
     } catch {
-      // The server closes the connection here: the rest of the stream is never read.
       expectProtocolError(error, "frame decoder")
-      return 0
+      refused = true
     }
+    handler.read(read, expecting: frames, refused: refused)
+    // The server closes the connection here: the rest of the stream is never read.
+    if refused { return 0 }
     // What the decoder has not taken yet must never outgrow one frame and its prefix: it
     // rejects a bad length before buffering the body.
     precondition(
@@ -108,12 +118,57 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
       "decoder buffered too much"
     )
   }
+  var cutShort = false
   do {
     while let frame = try decoder.decodeLast(buffer: &buffer, seenEOF: true) {
       decodeMessage(frame)
     }
   } catch {
     expectProtocolError(error, "frame decoder at end of stream")
+    cutShort = true
   }
+  handler.close(cutShort: cutShort)
   return 0
+}
+
+/// ThriftFrameHandler in a channel of its own, checked against the decoder read by read.
+final class HandlerUnderTest {
+  let channel = EmbeddedChannel(
+    handler: ThriftFrameHandler(maxFrameSize: limits.maxFrameSize, reportsProgress: true)
+  )
+
+  deinit {
+    // A channel left open keeps its pipeline, and so itself, alive: closed here whatever
+    // became of the stream.
+    _ = try? channel.finish(acceptAlreadyClosed: true)
+  }
+
+  /// Passes one read in; the handler must pass on exactly `frames`, or refuse when the
+  /// decoder did.
+  func read(_ bytes: UnsafeBufferPointer<UInt8>, expecting frames: [ByteBuffer], refused: Bool) {
+    do {
+      try channel.writeInbound(ByteBuffer(bytes: bytes))
+      precondition(!refused, "the handler took a stream the decoder refused")
+    } catch {
+      expectProtocolError(error, "frame handler")
+      precondition(refused, "the handler refused a stream the decoder took: \(error)")
+    }
+    var passed: [ByteBuffer] = []
+    while let frame = try? channel.readInbound(as: ByteBuffer.self) { passed.append(frame) }
+    precondition(
+      passed == frames,
+      "the handler cut \(passed.count) frames, the decoder \(frames.count)"
+    )
+  }
+
+  /// Ends the stream; the handler must call a frame cut short an error as the decoder did.
+  func close(cutShort: Bool) {
+    do {
+      _ = try channel.finish()
+      precondition(!cutShort, "the handler let a frame cut short pass at the end")
+    } catch {
+      expectProtocolError(error, "frame handler at end of stream")
+      precondition(cutShort, "the handler failed at the end where the decoder did not: \(error)")
+    }
+  }
 }
