@@ -102,12 +102,12 @@ public final class RPCServer<Handler: ThriftService>: Service, Sendable {
     logger: Logger = Logger(label: "skein.server")
   ) async throws -> RPCServer {
     let chain = MiddlewareChain([DeadlineMiddleware()] + middleware)
-    // Made here, inlined into the caller's module where `Handler` is concrete: the per-call
-    // path is then specialized, free of runtime generic-metadata lookups.
     // What every call shares, behind one reference: an interceptor is copied a few times per
     // call, and each copy of the identity and chain themselves retained four objects.
     let shared = ServerCallInterceptor.Shared(identity: configuration.identity, chain: chain)
     let processor = ThriftProcessor(service, limits: configuration.limits)
+    // Made here, inlined into the caller's module where `Handler` is concrete: the per-call
+    // path is then specialized, free of runtime generic-metadata lookups.
     let call: ServerConnectionHandler.Call = { frame, received, remote in
       let interceptor = ServerCallInterceptor(shared: shared, remote: remote, received: received)
       return await processor.handle(frame, framed: true, interceptor: interceptor)
