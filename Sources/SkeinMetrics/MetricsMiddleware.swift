@@ -71,7 +71,7 @@ public final class MetricsMiddleware: Middleware {
   }
 
   /// Counts and times the call.
-  public func handle<Method: ThriftMethod>(
+  public nonisolated(nonsending) func handle<Method: ThriftMethod>(
     _ args: Method.Args,
     context: CallContext,
     next: Endpoint<Method>

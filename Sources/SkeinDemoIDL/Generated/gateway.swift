@@ -654,7 +654,7 @@ public struct GatewayServiceProcessor<Handler: GatewayService>: ThriftService {
 
   /// Finds the method by name and hands it to the visitor.
   @inlinable
-  public func dispatch<Visitor: ThriftMethodVisitor>(method: String, to visitor: Visitor) async throws -> Visitor.Output? {
+  public nonisolated(nonsending) func dispatch<Visitor: ThriftMethodVisitor>(method: String, to visitor: Visitor) async throws -> Visitor.Output? {
     let handler = self.handler
     switch method {
       case "Home":

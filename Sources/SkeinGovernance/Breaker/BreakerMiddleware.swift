@@ -39,7 +39,7 @@ public final class BreakerMiddleware: Middleware {
   }
 
   /// Refuses the call when the breaker is open; records its outcome otherwise.
-  public func handle<Method: ThriftMethod>(
+  public nonisolated(nonsending) func handle<Method: ThriftMethod>(
     _ args: Method.Args,
     context: CallContext,
     next: Endpoint<Method>

@@ -20,7 +20,7 @@ public struct DegradeMiddleware: Middleware {
 
   /// Answers a degraded route's call with its method's fallback, or throws
   /// ``RPCError/Code/degraded``; calls on otherwise.
-  public func handle<Method: ThriftMethod>(
+  public nonisolated(nonsending) func handle<Method: ThriftMethod>(
     _ args: Method.Args,
     context: CallContext,
     next: Endpoint<Method>

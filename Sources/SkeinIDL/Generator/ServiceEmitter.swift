@@ -104,7 +104,7 @@ struct ServiceEmitter {
       // lookups per call. Internal code is specialized within its own module anyway.
       if access != "internal" { out.line("@inlinable") }
       out.block(
-        "\(access) func dispatch<Visitor: ThriftMethodVisitor>(method: String, to visitor: Visitor) async throws -> Visitor.Output?"
+        "\(access) nonisolated(nonsending) func dispatch<Visitor: ThriftMethodVisitor>(method: String, to visitor: Visitor) async throws -> Visitor.Output?"
       ) { out in
         if !all.isEmpty { out.line("let handler = self.handler") }
         out.block("switch method") { out in

@@ -113,7 +113,10 @@ public struct SimulatedService: ThriftService {
   }
 
   /// Hands a known method to the visitor with the handler bound to its name.
-  public func dispatch<Visitor: ThriftMethodVisitor>(method: String, to visitor: Visitor)
+  public nonisolated(nonsending) func dispatch<Visitor: ThriftMethodVisitor>(
+    method: String,
+    to visitor: Visitor
+  )
     async throws -> Visitor.Output?
   {
     guard methods.contains(method) else { return nil }

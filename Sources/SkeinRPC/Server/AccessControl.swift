@@ -68,7 +68,7 @@ public final class AccessControlMiddleware: Middleware {
   public var deniedCalls: [DeniedCall: Int] { denials.withLock { $0 } }
 
   /// Refuses callers not on the method's list.
-  public func handle<Method: ThriftMethod>(
+  public nonisolated(nonsending) func handle<Method: ThriftMethod>(
     _ args: Method.Args,
     context: CallContext,
     next: Endpoint<Method>

@@ -35,11 +35,11 @@ struct ServerCallInterceptor: ThriftCallInterceptor {
   }
 
   @inlinable
-  func intercept<Method: ThriftMethod>(
+  nonisolated(nonsending) func intercept<Method: ThriftMethod>(
     _ method: Method.Type,
     args: Method.Args,
     header: ThriftMessageHeader,
-    handler: @escaping @Sendable (Method.Args) async throws -> Method.Result
+    handler: nonisolated(nonsending) @escaping @Sendable (Method.Args) async throws -> Method.Result
   ) async throws -> Method.Result {
     let context = makeContext(header: header, base: args.requestBase)
     let endpoint = shared.chain.wrap(
@@ -109,7 +109,7 @@ public struct DeadlineMiddleware: Middleware {
   public init() {}
 
   /// Throws ``DeadlineExceeded`` for an expired call; passes the rest on.
-  public func handle<Method: ThriftMethod>(
+  public nonisolated(nonsending) func handle<Method: ThriftMethod>(
     _ args: Method.Args,
     context: CallContext,
     next: Endpoint<Method>

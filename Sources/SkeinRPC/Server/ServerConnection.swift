@@ -35,8 +35,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
   /// Runs one call: the request frame, when it arrived and the peer in, the framed reply (nil
   /// for oneway) out. Built where the service's type is known, so the call path is specialized.
   @usableFromInline typealias Call =
-    @Sendable (ByteBuffer, ContinuousClock.Instant, InstanceAddress?) async ->
-    ThriftProcessorOutcome
+    nonisolated(nonsending) @Sendable (ByteBuffer, ContinuousClock.Instant, InstanceAddress?)
+    async -> ThriftProcessorOutcome
 
   private let call: Call
   private let maxConcurrentCalls: Int

@@ -38,7 +38,7 @@ public struct ThriftProcessor<Service: ThriftService>: Sendable {
   /// - Parameter request: The request's bytes.
   /// - Returns: The reply's bytes, or `nil` for a oneway call or a message too broken to
   ///   answer (no readable header).
-  public func process(_ request: ByteBuffer) async -> ByteBuffer? {
+  public nonisolated(nonsending) func process(_ request: ByteBuffer) async -> ByteBuffer? {
     await process(request, framed: false)
   }
 
@@ -49,7 +49,9 @@ public struct ThriftProcessor<Service: ThriftService>: Sendable {
   ///   - request: The request's bytes.
   ///   - framed: Whether the reply starts with its frame length.
   /// - Returns: The reply's bytes, or `nil` when none is due.
-  public func process(_ request: ByteBuffer, framed: Bool) async -> ByteBuffer? {
+  public nonisolated(nonsending) func process(_ request: ByteBuffer, framed: Bool) async
+    -> ByteBuffer?
+  {
     if let interceptor {
       return await process(request, framed: framed, interceptor: interceptor)
     }
@@ -65,7 +67,7 @@ public struct ThriftProcessor<Service: ThriftService>: Sendable {
   ///   - interceptor: Runs around the call; `nil` calls the handler directly.
   /// - Returns: The reply's bytes, or `nil` when none is due.
   @inlinable
-  public func process<Interceptor: ThriftCallInterceptor>(
+  public nonisolated(nonsending) func process<Interceptor: ThriftCallInterceptor>(
     _ request: ByteBuffer,
     framed: Bool,
     interceptor: Interceptor?
@@ -83,7 +85,7 @@ public struct ThriftProcessor<Service: ThriftService>: Sendable {
   ///   - interceptor: Runs around the call; `nil` calls the handler directly.
   /// - Returns: The reply, if one is due, and the fault, if any.
   @inlinable
-  public func handle<Interceptor: ThriftCallInterceptor>(
+  public nonisolated(nonsending) func handle<Interceptor: ThriftCallInterceptor>(
     _ request: ByteBuffer,
     framed: Bool,
     interceptor: Interceptor?
@@ -172,11 +174,11 @@ public protocol ThriftCallInterceptor: Sendable {
   /// - Returns: The result to reply with.
   /// - Throws: Anything; the processor turns it into an exception reply (declared exceptions
   ///   belong in the result, not here).
-  func intercept<Method: ThriftMethod>(
+  nonisolated(nonsending) func intercept<Method: ThriftMethod>(
     _ method: Method.Type,
     args: Method.Args,
     header: ThriftMessageHeader,
-    handler: @escaping @Sendable (Method.Args) async throws -> Method.Result
+    handler: nonisolated(nonsending) @escaping @Sendable (Method.Args) async throws -> Method.Result
   ) async throws -> Method.Result
 }
 
@@ -271,9 +273,9 @@ struct ReplyingVisitor<Interceptor: ThriftCallInterceptor>: ThriftMethodVisitor 
   }
 
   @inlinable
-  func visit<Method: ThriftMethod>(
+  nonisolated(nonsending) func visit<Method: ThriftMethod>(
     _ method: Method.Type,
-    handler: @escaping @Sendable (Method.Args) async throws -> Method.Result
+    handler: nonisolated(nonsending) @escaping @Sendable (Method.Args) async throws -> Method.Result
   ) async -> ThriftProcessorOutcome {
     var reader = reader
     let args: Method.Args
@@ -318,11 +320,11 @@ struct ReplyingVisitor<Interceptor: ThriftCallInterceptor>: ThriftMethodVisitor 
 public struct DirectCall: ThriftCallInterceptor {
   /// Calls the handler.
   @inlinable
-  public func intercept<Method: ThriftMethod>(
+  public nonisolated(nonsending) func intercept<Method: ThriftMethod>(
     _ method: Method.Type,
     args: Method.Args,
     header: ThriftMessageHeader,
-    handler: @escaping @Sendable (Method.Args) async throws -> Method.Result
+    handler: nonisolated(nonsending) @escaping @Sendable (Method.Args) async throws -> Method.Result
   ) async throws -> Method.Result {
     try await handler(args)
   }
