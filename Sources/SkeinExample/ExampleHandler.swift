@@ -13,7 +13,7 @@ public struct ExampleHandler: ExampleService {
   }
 
   /// `Resp = "hello, " + Name`.
-  public func visit(req: ExampleRequest) async throws -> ExampleResponse {
+  public nonisolated(nonsending) func visit(req: ExampleRequest) async throws -> ExampleResponse {
     if delay > .zero { try await Task.sleep(for: delay) }
     let logID = CallContext.current?.logID ?? req.base?.logID ?? ""
     return ExampleResponse(

@@ -135,7 +135,7 @@ public struct GetAdsResponse: ThriftStruct, Hashable {
 
 /// The `AdService` service: implement this to serve it.
 public protocol AdService: Sendable {
-  func getAds(req: GetAdsRequest) async throws -> GetAdsResponse
+  nonisolated(nonsending) func getAds(req: GetAdsRequest) async throws -> GetAdsResponse
 }
 
 /// The methods `AdService` declares, as the runtime sees them.
@@ -271,7 +271,7 @@ public struct AdServiceClient: AdService {
   }
 
   /// Calls `GetAds`.
-  public func getAds(req: GetAdsRequest) async throws -> GetAdsResponse {
+  public nonisolated(nonsending) func getAds(req: GetAdsRequest) async throws -> GetAdsResponse {
     return try await invoker.invoke(AdServiceMethods.GetAds.self, args: .init(req: req)).get()
   }
 }

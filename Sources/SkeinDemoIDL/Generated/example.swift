@@ -93,7 +93,7 @@ public struct ExampleResponse: ThriftStruct, Hashable {
 
 /// The `ExampleService` service: implement this to serve it.
 public protocol ExampleService: Sendable {
-  func visit(req: ExampleRequest) async throws -> ExampleResponse
+  nonisolated(nonsending) func visit(req: ExampleRequest) async throws -> ExampleResponse
 }
 
 /// The methods `ExampleService` declares, as the runtime sees them.
@@ -229,7 +229,7 @@ public struct ExampleServiceClient: ExampleService {
   }
 
   /// Calls `Visit`.
-  public func visit(req: ExampleRequest) async throws -> ExampleResponse {
+  public nonisolated(nonsending) func visit(req: ExampleRequest) async throws -> ExampleResponse {
     return try await invoker.invoke(ExampleServiceMethods.Visit.self, args: .init(req: req)).get()
   }
 }

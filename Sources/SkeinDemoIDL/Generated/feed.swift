@@ -129,7 +129,7 @@ public struct GetFeedResponse: ThriftStruct, Hashable {
 
 /// The `FeedService` service: implement this to serve it.
 public protocol FeedService: Sendable {
-  func getFeed(req: GetFeedRequest) async throws -> GetFeedResponse
+  nonisolated(nonsending) func getFeed(req: GetFeedRequest) async throws -> GetFeedResponse
 }
 
 /// The methods `FeedService` declares, as the runtime sees them.
@@ -265,7 +265,7 @@ public struct FeedServiceClient: FeedService {
   }
 
   /// Calls `GetFeed`.
-  public func getFeed(req: GetFeedRequest) async throws -> GetFeedResponse {
+  public nonisolated(nonsending) func getFeed(req: GetFeedRequest) async throws -> GetFeedResponse {
     return try await invoker.invoke(FeedServiceMethods.GetFeed.self, args: .init(req: req)).get()
   }
 }

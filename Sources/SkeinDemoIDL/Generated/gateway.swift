@@ -245,9 +245,9 @@ public struct SearchResponse: ThriftStruct, Hashable {
 
 /// The `GatewayService` service: implement this to serve it.
 public protocol GatewayService: Sendable {
-  func home(req: HomeRequest) async throws -> HomeResponse
-  func profile(req: ProfileRequest) async throws -> ProfileResponse
-  func search(req: SearchRequest) async throws -> SearchResponse
+  nonisolated(nonsending) func home(req: HomeRequest) async throws -> HomeResponse
+  nonisolated(nonsending) func profile(req: ProfileRequest) async throws -> ProfileResponse
+  nonisolated(nonsending) func search(req: SearchRequest) async throws -> SearchResponse
 }
 
 /// The methods `GatewayService` declares, as the runtime sees them.
@@ -621,17 +621,17 @@ public struct GatewayServiceClient: GatewayService {
   }
 
   /// Calls `Home`.
-  public func home(req: HomeRequest) async throws -> HomeResponse {
+  public nonisolated(nonsending) func home(req: HomeRequest) async throws -> HomeResponse {
     return try await invoker.invoke(GatewayServiceMethods.Home.self, args: .init(req: req)).get()
   }
 
   /// Calls `Profile`.
-  public func profile(req: ProfileRequest) async throws -> ProfileResponse {
+  public nonisolated(nonsending) func profile(req: ProfileRequest) async throws -> ProfileResponse {
     return try await invoker.invoke(GatewayServiceMethods.Profile.self, args: .init(req: req)).get()
   }
 
   /// Calls `Search`.
-  public func search(req: SearchRequest) async throws -> SearchResponse {
+  public nonisolated(nonsending) func search(req: SearchRequest) async throws -> SearchResponse {
     return try await invoker.invoke(GatewayServiceMethods.Search.self, args: .init(req: req)).get()
   }
 }

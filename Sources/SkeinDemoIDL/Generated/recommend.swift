@@ -87,7 +87,7 @@ public struct RankResponse: ThriftStruct, Hashable {
 
 /// The `RecommendService` service: implement this to serve it.
 public protocol RecommendService: Sendable {
-  func rank(req: RankRequest) async throws -> RankResponse
+  nonisolated(nonsending) func rank(req: RankRequest) async throws -> RankResponse
 }
 
 /// The methods `RecommendService` declares, as the runtime sees them.
@@ -223,7 +223,7 @@ public struct RecommendServiceClient: RecommendService {
   }
 
   /// Calls `Rank`.
-  public func rank(req: RankRequest) async throws -> RankResponse {
+  public nonisolated(nonsending) func rank(req: RankRequest) async throws -> RankResponse {
     return try await invoker.invoke(RecommendServiceMethods.Rank.self, args: .init(req: req)).get()
   }
 }

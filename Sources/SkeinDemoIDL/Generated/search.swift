@@ -87,7 +87,7 @@ public struct SearchQueryResponse: ThriftStruct, Hashable {
 
 /// The `SearchService` service: implement this to serve it.
 public protocol SearchService: Sendable {
-  func query(req: SearchQueryRequest) async throws -> SearchQueryResponse
+  nonisolated(nonsending) func query(req: SearchQueryRequest) async throws -> SearchQueryResponse
 }
 
 /// The methods `SearchService` declares, as the runtime sees them.
@@ -223,7 +223,7 @@ public struct SearchServiceClient: SearchService {
   }
 
   /// Calls `Query`.
-  public func query(req: SearchQueryRequest) async throws -> SearchQueryResponse {
+  public nonisolated(nonsending) func query(req: SearchQueryRequest) async throws -> SearchQueryResponse {
     return try await invoker.invoke(SearchServiceMethods.Query.self, args: .init(req: req)).get()
   }
 }

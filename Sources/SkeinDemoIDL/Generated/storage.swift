@@ -163,8 +163,8 @@ public struct StorageMultiGetResponse: ThriftStruct, Hashable {
 
 /// The `StorageService` service: implement this to serve it.
 public protocol StorageService: Sendable {
-  func get(req: StorageGetRequest) async throws -> StorageGetResponse
-  func multiGet(req: StorageMultiGetRequest) async throws -> StorageMultiGetResponse
+  nonisolated(nonsending) func get(req: StorageGetRequest) async throws -> StorageGetResponse
+  nonisolated(nonsending) func multiGet(req: StorageMultiGetRequest) async throws -> StorageMultiGetResponse
 }
 
 /// The methods `StorageService` declares, as the runtime sees them.
@@ -419,12 +419,12 @@ public struct StorageServiceClient: StorageService {
   }
 
   /// Calls `Get`.
-  public func get(req: StorageGetRequest) async throws -> StorageGetResponse {
+  public nonisolated(nonsending) func get(req: StorageGetRequest) async throws -> StorageGetResponse {
     return try await invoker.invoke(StorageServiceMethods.Get.self, args: .init(req: req)).get()
   }
 
   /// Calls `MultiGet`.
-  public func multiGet(req: StorageMultiGetRequest) async throws -> StorageMultiGetResponse {
+  public nonisolated(nonsending) func multiGet(req: StorageMultiGetRequest) async throws -> StorageMultiGetResponse {
     return try await invoker.invoke(StorageServiceMethods.MultiGet.self, args: .init(req: req)).get()
   }
 }

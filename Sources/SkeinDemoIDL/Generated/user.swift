@@ -125,7 +125,7 @@ public struct GetUserResponse: ThriftStruct, Hashable {
 
 /// The `UserService` service: implement this to serve it.
 public protocol UserService: Sendable {
-  func getUser(req: GetUserRequest) async throws -> GetUserResponse
+  nonisolated(nonsending) func getUser(req: GetUserRequest) async throws -> GetUserResponse
 }
 
 /// The methods `UserService` declares, as the runtime sees them.
@@ -261,7 +261,7 @@ public struct UserServiceClient: UserService {
   }
 
   /// Calls `GetUser`.
-  public func getUser(req: GetUserRequest) async throws -> GetUserResponse {
+  public nonisolated(nonsending) func getUser(req: GetUserRequest) async throws -> GetUserResponse {
     return try await invoker.invoke(UserServiceMethods.GetUser.self, args: .init(req: req)).get()
   }
 }

@@ -149,7 +149,9 @@ struct ServiceEmitter {
   }
 
   /// The protocol requirement: parameters as the handler sees them (struct parameters that the
-  /// wire may omit are unwrapped for it).
+  /// wire may omit are unwrapped for it). `nonisolated(nonsending)`, so a handler that says so
+  /// too runs on the executor of the call that reached it with no hop; one that does not still
+  /// conforms, and pays its two hops.
   private func signature(_ method: MethodModel) -> String {
     let parameters = method.parameters.map { parameter in
       let type =
@@ -158,7 +160,7 @@ struct ServiceEmitter {
     }
     let returns = method.returnType.map { " -> \(context.types.swiftType($0))" } ?? ""
     return
-      "func \(SwiftNaming.escaped(method.name))(\(parameters.joined(separator: ", "))) async throws\(returns)"
+      "nonisolated(nonsending) func \(SwiftNaming.escaped(method.name))(\(parameters.joined(separator: ", "))) async throws\(returns)"
   }
 
   private func emitDescriptor(_ method: MethodModel, into out: inout CodeWriter) {
