@@ -234,6 +234,36 @@ struct HostileClientTests {
     await server.stop()
   }
 
+  @Test("requests pipelined in one write are all answered, those that suspend too")
+  func pipelinedInOneWrite() async throws {
+    let logs = LogCapture()
+    let server = try await startServer(logs: logs)
+    let peer = try await RawPeer.connect(server.address)
+    let texts = (0..<40).map { "<\($0)>" }
+    var stream: [UInt8] = []
+    for (index, text) in texts.enumerated() {
+      // Most calls end inside the read that brought them; every fourth handler sleeps, so its
+      // call suspends and ends after the read.
+      let delay: Int32 = index % 4 == 0 ? 20 : 0
+      stream += Wire.call(
+        request: Wire.field(.string, 1) + Wire.i32(Int32(text.utf8.count)) + Array(text.utf8)
+          + Wire.field(.i32, 2) + Wire.i32(delay)
+      )
+    }
+    try await peer.send(stream)
+    let deadline = ContinuousClock.now + .seconds(5)
+    while peer.frames().count < texts.count, ContinuousClock.now < deadline {
+      try await Task.sleep(for: .milliseconds(10))
+    }
+    let replies = peer.frames()
+    #expect(replies.count == texts.count)
+    let answered = replies.map { String(buffer: $0) }.joined()
+    for text in texts { #expect(answered.contains(text), "no reply carries \(text)") }
+    #expect(!peer.isClosed)
+    try await peer.close()
+    await server.stop()
+  }
+
   @Test("a connection that sends nothing is closed after idleTimeout")
   func idleConnection() async throws {
     let logs = LogCapture()
@@ -413,9 +443,20 @@ struct RawPeer: Sendable {
 
   /// The first complete frame the server sent, without its length.
   func firstFrame() -> ByteBuffer? {
+    frames().first
+  }
+
+  /// Every complete frame the server sent so far, without their lengths.
+  func frames() -> [ByteBuffer] {
     var bytes = ByteBuffer(bytes: received.bytes)
-    guard let length = bytes.readInteger(as: Int32.self), length > 0 else { return nil }
-    return bytes.readSlice(length: Int(length))
+    var frames: [ByteBuffer] = []
+    while let length = bytes.getInteger(at: bytes.readerIndex, as: Int32.self), length > 0,
+      bytes.readableBytes >= 4 + Int(length)
+    {
+      bytes.moveReaderIndex(forwardBy: 4)
+      frames.append(bytes.readSlice(length: Int(length))!)
+    }
+    return frames
   }
 
   final class Received: ChannelInboundHandler, Sendable {
