@@ -97,6 +97,21 @@ struct KilledInstanceTests {
       store = EtcdConfigStore(endpoint: server.endpoint)
     }
 
+    // Shut down on every path: a store client released without it fails an assertion, which
+    // would take the whole test run down and leave the real failure unreported.
+    do {
+      try await expectLapse(skein: skein, url: url, store: store)
+    } catch {
+      try? await store.shutdown()
+      throw error
+    }
+    try await store.shutdown()
+    withExtendedLifetime(etcd) {}  // etcd stops when its server is released
+  }
+
+  /// Registers a `skein example serve` process through `url`, kills it, and checks that the
+  /// store's watchers see it go only when its lease lapses.
+  private func expectLapse(skein: String, url: String, store: EtcdConfigStore) async throws {
     let registry = Registry(store: store)
     let service = try ServiceName("example")
     var updates = registry.watch(service).makeAsyncIterator()
@@ -116,7 +131,5 @@ struct KilledInstanceTests {
     let gone = ContinuousClock.now - killed
     // Kept alive every 3⅓ s, the lease lapses 6⅔–10 s after the last keep-alive.
     #expect(gone > .seconds(5) && gone < .seconds(14), "listed for \(gone) after the kill")
-    try await store.shutdown()
-    withExtendedLifetime(etcd) {}  // etcd stops when its server is released
   }
 }
