@@ -44,6 +44,21 @@ public final class RunningProcess: Sendable {
   /// The process id.
   public var pid: Int32 { process.processIdentifier }
 
+  /// Whether the process has not ended yet.
+  public var isRunning: Bool { process.isRunning }
+
+  /// "running", or how the process ended and the last lines it printed: for a failure message
+  /// when a process a test relies on may have gone.
+  public var state: String {
+    guard !process.isRunning else { return "\(commandLine): running" }
+    let how =
+      process.terminationReason == .uncaughtSignal
+      ? "killed by signal \(process.terminationStatus)"
+      : "exited with status \(process.terminationStatus)"
+    let tail = printed.split(separator: "\n", omittingEmptySubsequences: false).suffix(40)
+    return "\(commandLine): \(how); its last lines:\n" + tail.joined(separator: "\n")
+  }
+
   /// Waits until a printed line contains `text` and returns that line.
   ///
   /// - Throws: ``IntegrationError`` on timeout or when the process exits first.

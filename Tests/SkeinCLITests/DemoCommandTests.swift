@@ -72,20 +72,21 @@ struct DemoCommandTests {
         skein,
         ["ctl", "fault", "storage/c2/1", "--down", "--registry", url]
       )
-      #expect(killed.status == 0, "\(killed.errorOutput)")
+      #expect(killed.status == 0, "\(killed.errorOutput)\n\(demo.state)")
       #expect(killed.output.contains("/skein/faults/storage/c2/1"))
       try await eventually("storage/c2/1 is down in skein stats") {
         try await Self.stats(url).nodes.contains {
           $0.service == "storage" && $0.cluster == "c2" && $0.instance == "1" && !$0.up
         }
       }
+      #expect(demo.isRunning, "the demo went away once an instance was killed: \(demo.state)")
       // Only feed may call storage's Get now: the demo's nodes refuse user's calls, counted
       // as denied on user's side.
       let ruled = try await ProcessResult.run(
         skein,
         ["ctl", "access", "storage/*/Get", "feed", "--registry", url]
       )
-      #expect(ruled.status == 0, "\(ruled.errorOutput)")
+      #expect(ruled.status == 0, "\(ruled.errorOutput)\n\(demo.state)")
       try await eventually("user's calls to storage.Get are denied") {
         try await Self.stats(url).routes.contains {
           $0.from == "user" && $0.to == "storage" && $0.method == "Get"
@@ -130,7 +131,13 @@ struct DemoCommandTests {
       try skeinExecutable(),
       ["stats", "--registry", url, "--json"]
     )
-    return try JSONDecoder().decode(MeshStats.self, from: Data(run.output.utf8))
+    do {
+      return try JSONDecoder().decode(MeshStats.self, from: Data(run.output.utf8))
+    } catch {
+      throw IntegrationError(
+        message: "skein stats printed no stats (\(error)):\n\(run.output)\n\(run.errorOutput)"
+      )
+    }
   }
 }
 

@@ -116,9 +116,7 @@ public struct SimulatedService: ThriftService {
   public nonisolated(nonsending) func dispatch<Visitor: ThriftMethodVisitor>(
     method: String,
     to visitor: Visitor
-  )
-    async throws -> Visitor.Output?
-  {
+  ) async throws -> Visitor.Output? {
     guard methods.contains(method) else { return nil }
     let handler = self.handler
     return try await visitor.visit(SimulatedMethod.self) { args in try await handler(method, args) }

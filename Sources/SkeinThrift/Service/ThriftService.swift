@@ -27,8 +27,7 @@ public protocol ThriftService: Sendable {
   nonisolated(nonsending) func dispatch<Visitor: ThriftMethodVisitor>(
     method: String,
     to visitor: Visitor
-  ) async throws
-    -> Visitor.Output?
+  ) async throws -> Visitor.Output?
 }
 
 extension ThriftService {
