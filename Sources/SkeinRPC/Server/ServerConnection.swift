@@ -205,14 +205,15 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
   @usableFromInline
   func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    // The frame handler's report first: the one event a busy connection sees.
     switch event {
-    case ChannelEvent.inputClosed, is StopReading:
-      inputClosed = true
-      closeIfDrained(context)
     case let progress as ThriftFrameHandler.Progress:
       frameProgressed(progress, context: context)
       // Internal to the server's pipeline: no other handler wants it.
       return
+    case ChannelEvent.inputClosed, is StopReading:
+      inputClosed = true
+      closeIfDrained(context)
     default:
       break
     }
@@ -282,6 +283,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
   /// Notes where the byte stream stands: a frame under way starts its frame-read clock (anew
   /// when the one before it just ended); bytes arriving mean the connection is not idle.
+  /// (Reads of whole frames send no report: the calls they start keep the connection busy,
+  /// and the end of the last one counts as activity.)
   private func frameProgressed(
     _ progress: ThriftFrameHandler.Progress,
     context: ChannelHandlerContext
