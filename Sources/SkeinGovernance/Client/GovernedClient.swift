@@ -188,7 +188,7 @@ public final class GovernedClient: ThriftCallInvoker, Sendable {
   ///
   /// - Throws: ``RPCError`` as ``RPCClient`` does; ``RPCError/Code/noInstance`` when no
   ///   cluster the split allows has instances.
-  public func invoke<Method: ThriftMethod>(
+  public nonisolated(nonsending) func invoke<Method: ThriftMethod>(
     _ method: Method.Type,
     named name: String,
     args: Method.Args

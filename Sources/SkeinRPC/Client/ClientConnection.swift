@@ -98,7 +98,7 @@ final class ClientConnection: Sendable {
   ///   - expectsReply: `false` for oneway calls.
   ///   - deadline: When to give up with ``RPCError/Code/timeout``.
   /// - Returns: The reply frame (without its length), or `nil` for a oneway call.
-  func send(
+  nonisolated(nonsending) func send(
     _ frame: ByteBuffer,
     sequenceID: Int32,
     expectsReply: Bool,
@@ -154,7 +154,9 @@ final class ClientConnection: Sendable {
     channel.close(promise: nil)
   }
 
-  private func mapErrors<T>(_ body: () async throws -> T) async throws -> T {
+  private nonisolated(nonsending) func mapErrors<T>(
+    _ body: nonisolated(nonsending) () async throws -> T
+  ) async throws -> T {
     do {
       return try await body()
     } catch let error as RPCError {

@@ -44,7 +44,9 @@ final class ConnectionPool: Sendable {
   }
 
   /// Runs `body` with a connection, counting the call against the pool's bound.
-  func withConnection<T>(_ body: (ClientConnection) async throws -> T) async throws -> T {
+  nonisolated(nonsending) func withConnection<T>(
+    _ body: nonisolated(nonsending) (ClientConnection) async throws -> T
+  ) async throws -> T {
     // A connection that closed as it was handed out (idle just before the call could claim
     // it, or by the peer) never sent the request, so another takes it: as many times as the
     // pool has connections (several may have gone together), then on up to ``freshTries``
@@ -61,7 +63,9 @@ final class ConnectionPool: Sendable {
     }
   }
 
-  private func withAcquired<T>(_ body: (ClientConnection) async throws -> T) async throws -> T {
+  private nonisolated(nonsending) func withAcquired<T>(
+    _ body: nonisolated(nonsending) (ClientConnection) async throws -> T
+  ) async throws -> T {
     let connection = try await acquire()
     defer {
       connection.release()
@@ -84,7 +88,7 @@ final class ConnectionPool: Sendable {
   }
 
   /// A connection the caller has claimed (see ``ClientConnection/claim()``), counted as pending.
-  private func acquire() async throws -> ClientConnection {
+  private nonisolated(nonsending) func acquire() async throws -> ClientConnection {
     let choice = try state.withLock { state throws(RPCError) -> Choice in
       if state.isClosed { throw RPCError(.shutdown, "the client was shut down") }
       if state.pending >= configuration.maxPendingCallsPerInstance {

@@ -195,7 +195,7 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
   /// - Throws: ``RPCError`` (timeout, connect failure, transport, remote exception,
   ///   cancellation, overload, every instance's breaker open); a declared IDL exception comes
   ///   back inside the result.
-  public func invoke<Method: ThriftMethod>(
+  public nonisolated(nonsending) func invoke<Method: ThriftMethod>(
     _ method: Method.Type,
     named name: String,
     args: Method.Args
@@ -229,7 +229,7 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
 
   /// The innermost endpoint: picks an instance, does the round trip, and retries on another
   /// instance while the error says the request never reached a handler.
-  private func send<Method: ThriftMethod>(
+  private nonisolated(nonsending) func send<Method: ThriftMethod>(
     _ method: Method.Type,
     _ context: CallContext,
     _ args: Method.Args,
@@ -316,7 +316,7 @@ public final class RPCClient: ThriftCallInvoker, Sendable {
 
   /// One round trip to `address`: fills `Base`, sends on a pooled connection, decodes the
   /// reply, and tells the balancer and the instance's breaker how it went.
-  private func attempt<Method: ThriftMethod>(
+  private nonisolated(nonsending) func attempt<Method: ThriftMethod>(
     _ method: Method.Type,
     _ context: CallContext,
     _ args: Method.Args,

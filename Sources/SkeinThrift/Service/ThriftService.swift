@@ -62,8 +62,10 @@ public protocol ThriftCallInvoker: Sendable {
   ///   - method: The method's descriptor.
   ///   - args: The arguments.
   /// - Returns: The decoded result (for a oneway method, once the call was sent).
-  func invoke<Method: ThriftMethod>(_ method: Method.Type, args: Method.Args) async throws
-    -> Method.Result
+  nonisolated(nonsending) func invoke<Method: ThriftMethod>(
+    _ method: Method.Type,
+    args: Method.Args
+  ) async throws -> Method.Result
 
   /// Performs one call of the method named `name` on the wire, with `Method`'s argument and
   /// result types: a generic call, for callers whose methods are data rather than generated
@@ -75,15 +77,19 @@ public protocol ThriftCallInvoker: Sendable {
   ///   - name: The method's name in the message header and in the call's five-tuple.
   ///   - args: The arguments.
   /// - Returns: The decoded result (for a oneway method, once the call was sent).
-  func invoke<Method: ThriftMethod>(_ method: Method.Type, named name: String, args: Method.Args)
-    async throws -> Method.Result
+  nonisolated(nonsending) func invoke<Method: ThriftMethod>(
+    _ method: Method.Type,
+    named name: String,
+    args: Method.Args
+  ) async throws -> Method.Result
 }
 
 extension ThriftCallInvoker {
   /// Calls `Method` by its own name.
-  public func invoke<Method: ThriftMethod>(_ method: Method.Type, args: Method.Args) async throws
-    -> Method.Result
-  {
+  public nonisolated(nonsending) func invoke<Method: ThriftMethod>(
+    _ method: Method.Type,
+    args: Method.Args
+  ) async throws -> Method.Result {
     try await invoke(method, named: Method.name, args: args)
   }
 }
