@@ -269,7 +269,9 @@ let package = Package(
     // The dashboard's state, keys, layout and themes, against an in-memory screen.
     .testTarget(
       name: "SkeinDashboardTests",
-      dependencies: ["SkeinDashboard", "SkeinMetrics", "SkeinRPC", "SkeinGovernance"],
+      dependencies: [
+        "SkeinDashboard", "SkeinMetrics", "SkeinRPC", "SkeinGovernance", "SkeinTestSupport",
+      ],
       swiftSettings: strictSettings
     ),
     // The mesh file: the default mesh, every validation error, and `skein mesh check`.

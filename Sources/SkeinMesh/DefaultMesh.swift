@@ -23,25 +23,4 @@ public enum DefaultMesh {
       }
     )
   }
-
-  /// The Swift source of the built-in copy of `files` (paths relative to `demo/`, such as
-  /// `mesh.yaml` and `idl/feed.thrift`).
-  public static func source(embedding files: [String: String]) -> String {
-    var lines = [
-      "// Generated from demo/ by DefaultMeshTests. Do not edit: change demo/ and regenerate with",
-      "// SKEIN_REGENERATE=1 swift test --filter DefaultMeshTests",
-      "// swift-format-ignore-file",
-      "",
-      "/// The files of the default mesh, by path relative to `demo/`.",
-      "enum DefaultMeshFiles {",
-      "  static let files: [String: String] = [",
-    ]
-    for (path, text) in files.sorted(by: { $0.key < $1.key }) {
-      lines.append("\"\(path)\": ##\"\"\"")
-      lines.append(text)
-      lines.append("\"\"\"##,")
-    }
-    lines += ["  ]", "}", ""]
-    return lines.joined(separator: "\n")
-  }
 }

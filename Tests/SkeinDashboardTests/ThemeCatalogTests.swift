@@ -1,22 +1,22 @@
 import Foundation
 import SkeinDashboard
+import SkeinTestSupport
 import Testing
 
 /// The catalog: built-in copies of `themes/`, overridden by the user's folder and a project's.
 @Suite struct ThemeCatalogTests {
   @Test func theBuiltInCopyIsThemesAsCommitted() throws {
     let files = try shippedThemeFiles()
-    let source = ThemeCatalog.builtInSource(embedding: files)
-    let generated = packageRoot.appending(
+    let embedded = EmbeddedFiles(
+      enumName: "BuiltInThemes",
+      documentation: "The theme files of `themes/`, by file name.",
+      origin: "themes/",
+      test: "ThemeCatalogTests",
       path: "Sources/SkeinDashboard/Generated/BuiltInThemes.swift"
     )
-    if ProcessInfo.processInfo.environment["SKEIN_REGENERATE"] == "1" {
-      try source.write(to: generated, atomically: true, encoding: .utf8)
-    }
-    let committed = try? String(contentsOf: generated, encoding: .utf8)
     #expect(
-      committed == source,
-      "the built-in themes are stale; run SKEIN_REGENERATE=1 swift test --filter ThemeCatalogTests"
+      try embedded.isCommitted(embedded.source(embedding: files), root: packageRoot),
+      "the built-in themes are stale; run \(embedded.regenerate)"
     )
     let fromDisk = try files.map { name, text in try Theme.parse(text, file: name) }
     #expect(Set(ThemeCatalog.builtIn.themes) == Set(fromDisk))

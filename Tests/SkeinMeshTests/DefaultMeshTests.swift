@@ -1,6 +1,7 @@
 import Foundation
 import SkeinMesh
 import SkeinRPC
+import SkeinTestSupport
 import Testing
 
 /// The package's root folder, found from this file.
@@ -27,17 +28,16 @@ let defaultMeshPath = packageRoot.appending(path: "demo/mesh.yaml").path
     for path in ["mesh.yaml"] + idl {
       files[path] = try String(contentsOf: demo.appending(path: path), encoding: .utf8)
     }
-    let source = DefaultMesh.source(embedding: files)
-    let generated = packageRoot.appending(
+    let embedded = EmbeddedFiles(
+      enumName: "DefaultMeshFiles",
+      documentation: "The files of the default mesh, by path relative to `demo/`.",
+      origin: "demo/",
+      test: "DefaultMeshTests",
       path: "Sources/SkeinMesh/Generated/DefaultMeshFiles.swift"
     )
-    if ProcessInfo.processInfo.environment["SKEIN_REGENERATE"] == "1" {
-      try source.write(to: generated, atomically: true, encoding: .utf8)
-    }
-    let committed = try? String(contentsOf: generated, encoding: .utf8)
     #expect(
-      committed == source,
-      "the built-in mesh is stale; run SKEIN_REGENERATE=1 swift test --filter DefaultMeshTests"
+      try embedded.isCommitted(embedded.source(embedding: files), root: packageRoot),
+      "the built-in mesh is stale; run \(embedded.regenerate)"
     )
     #expect(try DefaultMesh.load() == mesh)
   }

@@ -1,5 +1,5 @@
-// Generated from themes/ by ThemeCatalogTests. Do not edit: change themes/ and regenerate
-// with SKEIN_REGENERATE=1 swift test --filter ThemeCatalogTests
+// Generated from themes/ by ThemeCatalogTests. Do not edit: change themes/ and regenerate with
+// SKEIN_REGENERATE=1 swift test --filter ThemeCatalogTests
 // swift-format-ignore-file
 
 /// The theme files of `themes/`, by file name.

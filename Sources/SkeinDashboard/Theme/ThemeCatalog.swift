@@ -155,29 +155,6 @@ public struct ThemeCatalog: Sendable {
     return themes[(index + 1) % themes.count]
   }
 
-  /// The Swift source of the built-in copy of `files`, by file name (`default.theme`).
-  ///
-  /// - Parameter files: Theme files' contents by name.
-  /// - Returns: The contents of `Sources/SkeinDashboard/Generated/BuiltInThemes.swift`.
-  public static func builtInSource(embedding files: [String: String]) -> String {
-    var lines = [
-      "// Generated from themes/ by ThemeCatalogTests. Do not edit: change themes/ and regenerate",
-      "// with SKEIN_REGENERATE=1 swift test --filter ThemeCatalogTests",
-      "// swift-format-ignore-file",
-      "",
-      "/// The theme files of `themes/`, by file name.",
-      "enum BuiltInThemes {",
-      "  static let files: [String: String] = [",
-    ]
-    for (name, text) in files.sorted(by: { $0.key < $1.key }) {
-      lines.append("\"\(name)\": ##\"\"\"")
-      lines.append(text)
-      lines.append("\"\"\"##,")
-    }
-    lines += ["  ]", "}", ""]
-    return lines.joined(separator: "\n")
-  }
-
   private func unreadable(_ file: String, _ error: any Error) -> ThemeError {
     ThemeError(
       file: file,
