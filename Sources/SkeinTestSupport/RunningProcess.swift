@@ -50,7 +50,7 @@ public final class RunningProcess: Sendable {
   /// "running", or how the process ended and the last lines it printed: for a failure message
   /// when a process a test relies on may have gone.
   public var state: String {
-    guard !process.isRunning else { return "\(commandLine): running" }
+    guard !isRunning else { return "\(commandLine): running" }
     let how =
       process.terminationReason == .uncaughtSignal
       ? "killed by signal \(process.terminationStatus)"
@@ -83,6 +83,10 @@ public final class RunningProcess: Sendable {
   }
 
   /// Sends a signal (SIGTERM by default; SIGKILL to simulate a crash).
+  ///
+  /// A child may start with SIGTERM blocked (Foundation's `Process` keeps the spawning
+  /// thread's signal mask): `skein` still shuts down on it, but a Python peer never sees it,
+  /// so stop those with SIGKILL.
   public func signal(_ signal: Int32 = SIGTERM) {
     kill(process.processIdentifier, signal)
   }

@@ -63,9 +63,8 @@ struct SimulatedInteropTests {
     let (python, script, folder) = try await Self.generatePython()
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let server = try RunningProcess(python, [script, folder, "server"])
-    // SIGKILL: the test process may hand its children SIGTERM blocked (Foundation's Process
-    // keeps the spawning thread's signal mask), and Python's server then never ends; each
-    // run of the suite left one behind.
+    // SIGKILL: a Python peer may never see SIGTERM (see `RunningProcess.signal`); each run
+    // of the suite left one behind.
     defer { server.signal(SIGKILL) }
     let line = try await server.waitForLine(containing: "PORT ")
     let port = try #require(line.split(separator: " ").last.flatMap { Int($0) })
