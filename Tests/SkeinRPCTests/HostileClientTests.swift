@@ -244,11 +244,7 @@ struct HostileClientTests {
     for (index, text) in texts.enumerated() {
       // Most calls end inside the read that brought them; every fourth handler sleeps, so its
       // call suspends and ends after the read.
-      let delay: Int32 = index % 4 == 0 ? 20 : 0
-      stream += Wire.call(
-        request: Wire.field(.string, 1) + Wire.i32(Int32(text.utf8.count)) + Array(text.utf8)
-          + Wire.field(.i32, 2) + Wire.i32(delay)
-      )
+      stream += Wire.call(text: text, delayMs: index % 4 == 0 ? 20 : 0)
     }
     try await peer.send(stream)
     let deadline = ContinuousClock.now + .seconds(5)
@@ -394,6 +390,14 @@ enum Wire {
   static func call(request: [UInt8]) -> [UInt8] {
     let header = [0x80, 0x01, 0x00, 0x01] + i32(4) + Array("call".utf8) + i32(1)
     return frame(header + field(.struct, 1) + request + [0, 0])
+  }
+
+  /// A well-formed framed `call` of TestService's `call` method.
+  static func call(text: String, delayMs: Int32 = 0) -> [UInt8] {
+    call(
+      request: field(.string, 1) + i32(Int32(text.utf8.count)) + Array(text.utf8)
+        + field(.i32, 2) + i32(delayMs)
+    )
   }
 }
 

@@ -243,6 +243,73 @@ struct RPCTests {
     await server.stop()
   }
 
+  @Test(
+    "a handler still running when its client goes away is cancelled",
+    arguments: [true, false]
+  )
+  func clientGoneCancels(handlersRunOnEventLoop: Bool) async throws {
+    let recorder = Recorder()
+    let server = try await RunningServer.start(
+      TestHandler(recorder: recorder),
+      handlersRunOnEventLoop: handlersRunOnEventLoop
+    )
+    let peer = try await RawPeer.connect(server.address)
+    // Two calls first, so that the slow one may run in a task kept from them.
+    try await peer.send(Wire.call(text: "a") + Wire.call(text: "b"))
+    #expect(
+      try await waitUntil(timeout: .seconds(2), every: .milliseconds(5)) {
+        peer.frames().count == 2
+      }
+    )
+    try await peer.send(Wire.call(text: "slow", delayMs: 10_000))
+    #expect(
+      try await waitUntil(timeout: .seconds(2), every: .milliseconds(5)) { recorder.runs == 3 }
+    )
+    try await peer.close()
+    // Long before the handler's 10 s.
+    _ = try await waitUntil(timeout: .seconds(2), every: .milliseconds(5)) {
+      !recorder.notes.isEmpty
+    }
+    #expect(recorder.notes == ["cancelled slow"])
+    await server.stop()
+  }
+
+  @Test(
+    "a connection's call tasks end with it: a stopped server holds nothing",
+    arguments: [true, false]
+  )
+  func callTasksEnd(handlersRunOnEventLoop: Bool) async throws {
+    // Only the server holds the handler's recorder: whatever of the server is left alive
+    // holds it too, a call task still waiting for a request included.
+    weak var recorder: Recorder?
+    var server: RunningServer? = try await {
+      let held = Recorder()
+      recorder = held
+      return try await RunningServer.start(
+        TestHandler(recorder: held),
+        handlersRunOnEventLoop: handlersRunOnEventLoop
+      )
+    }()
+    let client = try makeClient([try #require(server?.address)], connections: 1)
+    let service = TestServiceClient(client)
+    // Calls at once (more than a connection keeps tasks for), then one after another.
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      for i in 0..<100 {
+        group.addTask { _ = try await service.call(req: Request(delayMs: Int32(i % 5))) }
+      }
+      try await group.waitForAll()
+    }
+    for _ in 0..<20 { _ = try await service.call(req: Request()) }
+    #expect(recorder?.runs == 120)
+    await client.shutdown()
+    await server?.stop()
+    server = nil
+    #expect(
+      try await waitUntil(timeout: .seconds(2), every: .milliseconds(5)) { recorder == nil },
+      "something still holds the stopped server's handler"
+    )
+  }
+
   @Test("graceful shutdown lets calls in flight finish and reply")
   func gracefulDrain() async throws {
     let recorder = Recorder()

@@ -30,7 +30,14 @@ struct TestHandler: TestService {
 
   func call(req: Request) async throws -> Response {
     recorder.ran()
-    if req.delayMs > 0 { try await Task.sleep(for: .milliseconds(Int(req.delayMs))) }
+    if req.delayMs > 0 {
+      do {
+        try await Task.sleep(for: .milliseconds(Int(req.delayMs)))
+      } catch {
+        recorder.note("cancelled \(req.text)")
+        throw error
+      }
+    }
     if req.fail { throw Undeclared() }
     if req.failDeclared { throw Boom(why: "declared: \(req.text)") }
     let context = CallContext.current
