@@ -17,8 +17,9 @@ struct EchoBenchmark: AsyncParsableCommand {
       the client keeps C calls in flight over min(C, --max-connections) connections \
       (several per connection, pipelined, when C is larger), warms up, then measures for \
       --seconds. Server CPU is utime+stime from /proc/PID/stat over the timed window \
-      (100% = one core); RSS is VmRSS at its end. Client CPU is this process over the same \
-      window; other CPU is what the rest of the machine used meanwhile (noise).
+      (100% = one core), and per call in µs; RSS is VmRSS at its end. Client CPU is this \
+      process over the same window; other CPU is what the rest of the machine used meanwhile \
+      (noise).
 
       Build everything first, then run:
         cd Benchmarks && swift build -c release --scratch-path .build-bench
@@ -287,6 +288,13 @@ struct RunResult: Sendable {
   var otherCPU: Double? {
     guard let machineCPU, let serverCPU, let clientCPU else { return nil }
     return max(0, machineCPU - serverCPU - clientCPU)
+  }
+
+  /// The server's CPU time per call, microseconds. On a shared machine it moves less than
+  /// QPS: another process's load delays calls far more than it adds to the server's CPU time.
+  var serverMicrosecondsPerCall: Double? {
+    guard let serverCPU, qps > 0 else { return nil }
+    return serverCPU / 100 / qps * 1_000_000
   }
 
   /// A run that could not be done.

@@ -114,6 +114,7 @@ struct EchoReport {
     )
     if rounds > 1 { print("  \(rounds) rounds per server and level; rows show the median by QPS") }
     print("  CPU% is of one core; other CPU% is what the rest of the machine used meanwhile")
+    print("  srv µs/call is the server's CPU time per call: steadier than QPS on a busy machine")
     for note in notes { print("  " + note) }
     for level in levels {
       let connections = min(level, maxConnections)
@@ -127,7 +128,8 @@ struct EchoReport {
       print(
         "server".padding(toLength: 19, withPad: " ", startingAt: 0)
           + padded("QPS", 9) + padded("p50 ms", 9) + padded("p99 ms", 9) + padded("p999 ms", 9)
-          + padded("srv CPU%", 10) + padded("srv RSS MiB", 12) + padded("cli CPU%", 10)
+          + padded("srv CPU%", 10) + padded("srv µs/call", 12) + padded("srv RSS MiB", 12)
+          + padded("cli CPU%", 10)
           + padded("other CPU%", 11) + padded("errors", 8)
       )
       for outcome in outcomes {
@@ -149,6 +151,7 @@ struct EchoReport {
           label + padded(fixed(run.qps, 0), 9) + milliseconds(latency.p50)
             + milliseconds(latency.p99) + milliseconds(latency.p999)
             + padded(run.serverCPU.map { fixed($0, 1) } ?? "?", 10)
+            + padded(run.serverMicrosecondsPerCall.map { fixed($0, 2) } ?? "?", 12)
             + padded(run.serverRSSKiB.map { fixed(Double($0) / 1024, 1) } ?? "?", 12)
             + padded(run.clientCPU.map { fixed($0, 1) } ?? "?", 10)
             + padded(run.otherCPU.map { fixed($0, 1) } ?? "?", 11)
@@ -213,6 +216,9 @@ struct EchoReport {
         }
         if let error = run.firstError { object["first_error"] = error }
         if let cpu = run.serverCPU { object["server_cpu_percent"] = cpu }
+        if let perCall = run.serverMicrosecondsPerCall {
+          object["server_cpu_us_per_call"] = perCall
+        }
         if let rss = run.serverRSSKiB { object["server_rss_kib"] = rss }
         if let cpu = run.clientCPU { object["client_cpu_percent"] = cpu }
         if let cpu = run.otherCPU { object["other_cpu_percent"] = cpu }
