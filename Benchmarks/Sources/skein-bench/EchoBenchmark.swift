@@ -290,8 +290,8 @@ struct RunResult: Sendable {
     return max(0, machineCPU - serverCPU - clientCPU)
   }
 
-  /// The server's CPU time per call, microseconds. On a shared machine it moves less than
-  /// QPS: another process's load delays calls far more than it adds to the server's CPU time.
+  /// The server's CPU time per call, microseconds: what a call costs the server, which QPS
+  /// hides where a run is bound by latency (c=1) or by the client rather than by the server.
   var serverMicrosecondsPerCall: Double? {
     guard let serverCPU, qps > 0 else { return nil }
     return serverCPU / 100 / qps * 1_000_000

@@ -114,7 +114,7 @@ struct EchoReport {
     )
     if rounds > 1 { print("  \(rounds) rounds per server and level; rows show the median by QPS") }
     print("  CPU% is of one core; other CPU% is what the rest of the machine used meanwhile")
-    print("  srv µs/call is the server's CPU time per call: steadier than QPS on a busy machine")
+    print("  srv µs/call is the server's CPU time per call: its cost, however fast the load went")
     for note in notes { print("  " + note) }
     for level in levels {
       let connections = min(level, maxConnections)
