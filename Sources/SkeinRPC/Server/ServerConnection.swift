@@ -110,6 +110,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
   @usableFromInline
   func handlerRemoved(context: ChannelHandlerContext) {
+    // Every close of the connection comes here, after `channelInactive`: no request will come.
     releaseParked()
     watchdog?.cancel()
     self.context = nil
@@ -192,10 +193,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     closeIfDrained(context)
   }
 
-  /// Keeps a call task for the next request, or lets it end when no request can come or
-  /// enough are kept.
+  /// Keeps a call task for the next request, or lets it end when enough are kept. (Those
+  /// kept end when the connection does: see `handlerRemoved`.)
   private func park(_ worker: UnsafeContinuation<CallRequest?, Never>) {
-    if inputClosed || parked.count >= Self.maxParkedWorkers {
+    if parked.count >= Self.maxParkedWorkers {
       worker.resume(returning: nil)
     } else {
       parked.append(worker)
@@ -259,7 +260,6 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
       return
     case ChannelEvent.inputClosed, is StopReading:
       inputClosed = true
-      releaseParked()
       closeIfDrained(context)
     default:
       break
@@ -287,7 +287,6 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
   func channelInactive(context: ChannelHandlerContext) {
     // The peer is gone: nobody will read the replies.
     waiting.removeAll()
-    releaseParked()
     for task in workers.values { task.cancel() }
     watchdog?.cancel()
     context.fireChannelInactive()
